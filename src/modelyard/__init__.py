@@ -1,0 +1,66 @@
+"""modelyard: the machine-learning lifecycle in one package, with one lineage graph.
+
+The Python API::
+
+    import modelyard as yard
+    with yard.start_run(experiment="churn", name="rf") as run:
+        yard.log_params({"n_estimators": 200})
+        yard.log_metrics({"auc": 0.91}, step=1)
+    yard.search_runs("churn", filter="metrics.auc > 0.8", order_by=["metrics.auc desc"])
+"""
+
+from modelyard import errors
+from modelyard.domain.records import Artifact, Experiment, Metric, Run, RunStatus
+from modelyard.tracking import (
+    ActiveRun,
+    TrackingClient,
+    active_run,
+    end_run,
+    flush,
+    get_metric_history,
+    get_run,
+    log_artifact,
+    log_artifacts,
+    log_dict,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    search_runs,
+    set_tag,
+    set_tags,
+    start_run,
+)
+from modelyard.workspace import init_workspace, open_workspace
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ActiveRun",
+    "Artifact",
+    "Experiment",
+    "Metric",
+    "Run",
+    "RunStatus",
+    "TrackingClient",
+    "__version__",
+    "active_run",
+    "end_run",
+    "errors",
+    "flush",
+    "get_metric_history",
+    "get_run",
+    "init_workspace",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "open_workspace",
+    "search_runs",
+    "set_tag",
+    "set_tags",
+    "start_run",
+]

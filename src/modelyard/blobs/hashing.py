@@ -1,0 +1,51 @@
+"""Content digests: ``blake3:<64 hex>``.
+
+blake3 hashes at ~3 GB/s on one core here against ~1.4 GB/s for sha256 (see
+``benchmarks/bench_hashing.py``), and releases the GIL, so files hash in parallel on threads.
+The algorithm is part of every digest so that another one can be added without ambiguity.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from blake3 import blake3
+
+from modelyard.errors import InvalidValue
+
+ALGORITHM = "blake3"
+CHUNK = 1 << 20
+_DIGEST_RE = re.compile(r"blake3:[0-9a-f]{64}")
+
+
+def hash_bytes(data: bytes) -> str:
+    return f"{ALGORITHM}:{blake3(data, max_threads=1).hexdigest()}"
+
+
+def hash_file(path: str | Path) -> tuple[str, int]:
+    """Digest and size of a file, read in chunks (large files are never held in memory)."""
+    hasher = blake3(max_threads=1)
+    size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            hasher.update(chunk)
+            size += len(chunk)
+    return f"{ALGORITHM}:{hasher.hexdigest()}", size
+
+
+def new_hasher() -> blake3:
+    return blake3(max_threads=1)
+
+
+def format_digest(hasher: blake3) -> str:
+    return f"{ALGORITHM}:{hasher.hexdigest()}"
+
+
+def check_digest(digest: str) -> str:
+    if not isinstance(digest, str) or not _DIGEST_RE.fullmatch(digest):
+        raise InvalidValue(
+            f"{digest!r} is not a blob digest; expected 'blake3:' followed by 64 hex digits",
+            field="digest",
+        )
+    return digest

@@ -1,0 +1,148 @@
+"""The demo script behind ``yard demo``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from modelyard.demo._data import churn_frame, features
+from modelyard.errors import AlreadyExists, InvalidState
+from modelyard.tracking import TrackingClient
+from modelyard.workspace import DIRNAME, init_workspace
+
+MARKER = ".yard-demo"
+console = Console(highlight=False)
+
+
+def run_demo(folder: Path) -> None:
+    """Create a fresh workspace in ``folder`` and run the lifecycle on generated data."""
+    sklearn = _require_sklearn()
+    workspace = _fresh_workspace(folder)
+    client = TrackingClient(workspace)
+    console.rule("[bold]modelyard demo")
+    console.print(f"workspace: {workspace.settings.root}")
+
+    console.rule("1. experiment tracking")
+    frame = churn_frame()
+    x, y = features(frame), frame["churned"].to_numpy()
+    x_train, x_test, y_train, y_test = sklearn.model_selection.train_test_split(
+        x, y, test_size=0.25, random_state=0, stratify=y
+    )
+    candidates = [
+        ("logreg", sklearn.linear_model.LogisticRegression, {"C": 1.0, "max_iter": 500}),
+        (
+            "rf-shallow",
+            sklearn.ensemble.RandomForestClassifier,
+            {"n_estimators": 60, "max_depth": 4, "random_state": 0},
+        ),
+        (
+            "rf-deep",
+            sklearn.ensemble.RandomForestClassifier,
+            {"n_estimators": 60, "max_depth": 10, "random_state": 0},
+        ),
+        (
+            "gbm",
+            sklearn.ensemble.GradientBoostingClassifier,
+            {"n_estimators": 80, "max_depth": 3, "random_state": 0},
+        ),
+    ]
+    with client.start_run("churn", name="model-sweep", tags={"team": "risk"}) as sweep:
+        sweep.log_params({"rows": len(frame), "test_size": 0.25})
+        for name, estimator, params in candidates:
+            started = time.perf_counter()
+            with client.start_run(
+                "churn", name=name, tags={"family": estimator.__name__}, parent_id=sweep.id
+            ) as run:
+                run.log_params(params)
+                model = estimator(**params).fit(x_train, y_train)
+                scores = model.predict_proba(x_test)[:, 1]
+                predicted = (scores >= 0.5).astype(int)
+                metrics = sklearn.metrics
+                run.log_metrics(
+                    {
+                        "auc": metrics.roc_auc_score(y_test, scores),
+                        "f1": metrics.f1_score(y_test, predicted),
+                        "accuracy": metrics.accuracy_score(y_test, predicted),
+                        "fit_seconds": time.perf_counter() - started,
+                    }
+                )
+                if hasattr(model, "staged_predict_proba"):
+                    for step, staged in enumerate(model.staged_predict_proba(x_test)):
+                        run.log_metric(
+                            "auc_by_stage", metrics.roc_auc_score(y_test, staged[:, 1]), step=step
+                        )
+                matrix = metrics.confusion_matrix(y_test, predicted).tolist()
+                run.log_dict({"labels": [0, 1], "matrix": matrix}, "confusion.json")
+                with tempfile.TemporaryDirectory() as tmp:
+                    report = Path(tmp) / "report.txt"
+                    report.write_text(metrics.classification_report(y_test, predicted))
+                    run.log_artifact(report, "reports")
+            console.print(f"  tracked run [bold]{name}[/] ({run.id})")
+
+    client.flush()
+    best = client.search_runs(
+        "churn",
+        filter="metrics.auc > 0.5 and attributes.status = 'FINISHED'",
+        order_by=["metrics.auc desc"],
+    )
+    _summary(best, client)
+
+
+def _summary(runs, client: TrackingClient) -> None:  # type: ignore[no-untyped-def]
+    console.rule("summary")
+    table = Table("run", "auc", "f1", "accuracy", "params", title="churn runs, best first")
+    for run in runs:
+        table.add_row(
+            run.name,
+            f"{run.metrics['auc'].value:.4f}",
+            f"{run.metrics['f1'].value:.4f}",
+            f"{run.metrics['accuracy'].value:.4f}",
+            json.dumps(dict(run.params)),
+        )
+    console.print(table)
+    history = client.get_metric_history(runs[0].id, "auc_by_stage") if runs else []
+    audit = client.store.audit.events(limit=10_000)
+    console.print(
+        f"best model: [bold]{runs[0].name}[/] (auc {runs[0].metrics['auc'].value:.4f}); "
+        f"{len(runs)} runs tracked with params, metrics, artifacts and environment; "
+        f"{len(audit)} audit events recorded"
+        + (f"; {len(history)} staged auc points for the best run" if history else "")
+    )
+    console.print(
+        "next, in that folder: "
+        '`yard runs list -e churn -o "metrics.auc desc"`, `yard runs show <id>`'
+    )
+
+
+def _fresh_workspace(folder: Path):  # type: ignore[no-untyped-def]
+    folder = folder.resolve()
+    if (folder / DIRNAME).exists():
+        if not (folder / MARKER).exists():
+            raise AlreadyExists(
+                f"{folder} already holds a workspace that the demo did not create; "
+                "pass --folder with a new folder"
+            )
+        shutil.rmtree(folder / DIRNAME)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).write_text("created by `yard demo`; safe to delete\n")
+    return init_workspace(folder)
+
+
+def _require_sklearn():  # type: ignore[no-untyped-def]
+    try:
+        import sklearn.ensemble
+        import sklearn.linear_model
+        import sklearn.metrics
+        import sklearn.model_selection
+    except ImportError as exc:
+        raise InvalidState(
+            "yard demo trains scikit-learn models; install them with "
+            "pip install 'modelyard[sklearn]'"
+        ) from exc
+    return sklearn

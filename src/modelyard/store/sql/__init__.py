@@ -1,0 +1,30 @@
+"""SQL metadata store: SQLAlchemy 2 on SQLite (WAL, embedded) or PostgreSQL (teams)."""
+
+from __future__ import annotations
+
+from modelyard.store.base import MetadataStore
+from modelyard.store.sql._audit import SqlAuditLog, SqlLineageStore
+from modelyard.store.sql._database import Database
+from modelyard.store.sql._engine import HEAD_REVISION, create_store_engine, migrate
+from modelyard.store.sql._experiments import SqlExperimentStore
+from modelyard.store.sql._runs import SqlRunStore
+
+
+def open_sql_store(url: str, *, actor: str) -> MetadataStore:
+    """Open (creating or migrating when needed) the SQL store at ``url``, acting as ``actor``."""
+    engine = create_store_engine(url)
+    migrate(engine)
+    db = Database(engine, actor)
+    experiments = SqlExperimentStore(db)
+    return MetadataStore(
+        experiments=experiments,
+        runs=SqlRunStore(db, experiments),
+        lineage=SqlLineageStore(db),
+        audit=SqlAuditLog(db),
+        actor=actor,
+        uri=url,
+        close=engine.dispose,
+    )
+
+
+__all__ = ["HEAD_REVISION", "open_sql_store"]

@@ -1,0 +1,77 @@
+"""The unit of work shared by the SQL stores: one transaction per operation, audited."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Engine, insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+
+from modelyard.errors import AlreadyExists, StoreError, YardError
+from modelyard.store.sql._engine import WRITE
+from modelyard.store.sql._schema import AuditRow
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Database:
+    """An engine plus the acting user; hands out read and write transactions."""
+
+    def __init__(self, engine: Engine, actor: str) -> None:
+        self.engine = engine
+        self.actor = actor
+        self._writer = engine.execution_options(**WRITE)
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: committed on success, rolled back on any error."""
+        with _translated(), self._writer.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        with _translated(), self.engine.connect() as conn:
+            yield conn
+
+    def audit(
+        self, conn: Connection, action: str, subject: str, detail: dict[str, Any] | None = None
+    ) -> None:
+        """Record an audit event inside the caller's transaction."""
+        conn.execute(
+            insert(AuditRow),
+            {
+                "timestamp": now_ms(),
+                "actor": self.actor,
+                "action": action,
+                "subject": subject,
+                "detail": detail or {},
+            },
+        )
+
+
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except YardError:
+        raise
+    except IntegrityError as exc:
+        raise AlreadyExists(f"conflicts with an existing record: {_reason(exc)}") from exc
+    except DBAPIError as exc:
+        reason = _reason(exc)
+        raise StoreError(
+            f"metadata database error: {reason}; check that the database is reachable and "
+            "not full, then retry"
+        ) from exc
+    except SQLAlchemyError as exc:
+        raise StoreError(f"metadata store error: {exc}") from exc
+
+
+def _reason(exc: DBAPIError) -> str:
+    return str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc)

@@ -1,0 +1,85 @@
+"""What a run ran on: Python, platform, installed packages, git state.
+
+Captured once per process and working directory (reading package metadata and asking git
+cost tens of milliseconds; a process's code does not change under it), serialised to JSON and
+stored as one deduplicated blob, so starting a run costs a cache lookup.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import json
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+
+MAX_DIFF_BYTES = 2_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class GitState:
+    commit: str | None
+    dirty: bool | None
+    diff: str | None
+    root: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    python: str
+    implementation: str
+    platform: str
+    packages: dict[str, str]
+    git: GitState
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), sort_keys=True, indent=1).encode()
+
+
+@functools.cache
+def installed_packages() -> dict[str, str]:
+    """name -> version of every distribution importable in this interpreter."""
+    packages: dict[str, str] = {}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            packages[name.lower()] = dist.version
+    return dict(sorted(packages.items()))
+
+
+@functools.cache
+def git_state(folder: str) -> GitState:
+    """Commit, dirty flag and diff of the git work tree holding ``folder``, if any."""
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", *args], cwd=folder, capture_output=True, text=True, timeout=10, check=False
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout if done.returncode == 0 else None
+
+    root = git("rev-parse", "--show-toplevel")
+    if root is None:
+        return GitState(None, None, None, None)
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    dirty = bool(status and status.strip())
+    diff = git("diff", "HEAD") if dirty and commit else None
+    if diff is not None and len(diff) > MAX_DIFF_BYTES:
+        diff = diff[:MAX_DIFF_BYTES] + "\n... diff truncated ...\n"
+    return GitState(commit.strip() if commit else None, dirty, diff, root.strip())
+
+
+def capture(folder: str | None = None) -> Environment:
+    return Environment(
+        python=platform.python_version(),
+        implementation=sys.implementation.name,
+        platform=platform.platform(),
+        packages=installed_packages(),
+        git=git_state(folder or os.getcwd()),
+    )

@@ -1,0 +1,75 @@
+"""Shared fixtures: a fresh workspace per test, and metadata stores on every backend."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from modelyard.store.base import MetadataStore
+from modelyard.store.sql import open_sql_store
+from modelyard.store.sql._engine import normalise_url
+
+PG_ENV = "YARD_TEST_POSTGRES_URL"
+PG_SKIP = f"set {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test) to run PostgreSQL tests"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's YARD_* settings."""
+    for name in ("YARD_URI", "YARD_BLOBS", "YARD_USER", "YARD_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("YARD_USER", "tester")
+
+
+@pytest.fixture
+def workspace_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder holding a fresh ``.yard/``, made the working directory."""
+    from modelyard.workspace import init_workspace
+
+    init_workspace(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def postgres_url() -> str | None:
+    return os.environ.get(PG_ENV)
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    base = postgres_url()
+    if not base:
+        pytest.skip(PG_SKIP)
+    base = normalise_url(base)
+    schema = f"yard_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same tests on every SQL backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'yard.db'}"
+    return request.getfixturevalue("pg_schema_url")
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[MetadataStore]:
+    opened = open_sql_store(store_url, actor="tester")
+    yield opened
+    opened.close()
