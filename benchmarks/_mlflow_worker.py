@@ -20,12 +20,12 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
 os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
 
-import mlflow  # noqa: E402
-from mlflow import MlflowClient  # noqa: E402
-from mlflow.entities import Metric  # noqa: E402
+import mlflow
+from mlflow import MlflowClient
+from mlflow.entities import Metric
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common as c  # noqa: E402
+import _common as c
 
 
 def setup(workdir: Path) -> str:
@@ -71,7 +71,9 @@ def bench_log_bulk(steps: int) -> dict:
 def count_points(run_id: str) -> int:
     """Metric rows stored for the run, counted in the database itself."""
     with sqlite3.connect(Path.cwd() / "mlflow.db") as conn:
-        (count,) = conn.execute("SELECT count(*) FROM metrics WHERE run_uuid = ?", (run_id,)).fetchone()
+        (count,) = conn.execute(
+            "SELECT count(*) FROM metrics WHERE run_uuid = ?", (run_id,)
+        ).fetchone()
     return count
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import modelyard as yard
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common as c  # noqa: E402
+import _common as c
 
 
 def count_points(run_id: str) -> int:

@@ -44,7 +44,7 @@ WORKERS = {
 RESULT_PREFIX = "BENCH-RESULT "
 WORKER_TIMEOUT_S = 3600
 
-console = Console(highlight=False)
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 @dataclass(frozen=True)
@@ -145,9 +145,7 @@ def spread(results: list[dict[str, Any]], field: str) -> tuple[float, float]:
 # -- one benchmark ----------------------------------------------------------------------------
 
 
-def run_bench(
-    bench: Bench, n: int, repeat: int, scratch: Path
-) -> dict[str, list[dict[str, Any]]]:
+def run_bench(bench: Bench, n: int, repeat: int, scratch: Path) -> dict[str, list[dict[str, Any]]]:
     """Run every tool ``repeat`` times, alternating which goes first."""
     runs: dict[str, list[dict[str, Any]]] = {tool: [] for tool in bench.tools}
     for rep in range(repeat):
@@ -158,7 +156,9 @@ def run_bench(
             result = run_worker(tool, bench.name, n, workdir)
             result["wall_seconds"] = time.monotonic() - started
             runs[tool].append(result)
-            console.print(f"  [dim]{bench.name} rep {rep + 1}/{repeat} {tool:<9}[/] {describe(result)}")
+            console.print(
+                f"  [dim]{bench.name} rep {rep + 1}/{repeat} {tool:<9}[/] {describe(result)}"
+            )
     return runs
 
 
@@ -218,14 +218,23 @@ def cell(results: list[dict[str, Any]], field: str, scale: float = 1.0, digits: 
     mid = median_of(results, field)
     if len(results) == 1:
         return fmt(mid * scale, digits)
-    return f"{fmt(mid * scale, digits)}\n[dim]{fmt(lo * scale, digits)}-{fmt(hi * scale, digits)}[/]"
+    return (
+        f"{fmt(mid * scale, digits)}\n[dim]{fmt(lo * scale, digits)}-{fmt(hi * scale, digits)}[/]"
+    )
 
 
 def summarise(
     bench: Bench, n: int, runs: dict[str, list[dict[str, Any]]], bulk_yard: list[dict[str, Any]]
 ) -> list[Row]:
-    def ratio_row(measure: str, field: str, target: float | None, *, invert: bool = False,
-                  scale: float = 1.0, digits: int = 0) -> Row:
+    def ratio_row(
+        measure: str,
+        field: str,
+        target: float | None,
+        *,
+        invert: bool = False,
+        scale: float = 1.0,
+        digits: int = 0,
+    ) -> Row:
         ml, yd = runs["mlflow"], runs["modelyard"]
         ratio = median_of(yd, field) / median_of(ml, field)
         if invert:
@@ -251,8 +260,12 @@ def summarise(
         return [
             ratio_row(f"create runs/s ({n:,} runs)", "create_rate", None, digits=1),
             ratio_row(
-                "search ms (median of 5)", "search_seconds", bench.target,
-                invert=True, scale=1000, digits=2,
+                "search ms (median of 5)",
+                "search_seconds",
+                bench.target,
+                invert=True,
+                scale=1000,
+                digits=2,
             ),
         ]
     if bench.name == "sqlite_ceiling":
@@ -314,8 +327,11 @@ def machine() -> dict[str, Any]:
 
 
 def preflight(tools: set[str]) -> None:
-    missing = [str(python) for tool, (python, _) in WORKERS.items() if tool in tools
-               and not python.exists()]
+    missing = [
+        str(python)
+        for tool, (python, _) in WORKERS.items()
+        if tool in tools and not python.exists()
+    ]
     if missing:
         raise SystemExit(
             f"missing interpreter(s): {', '.join(missing)}. Create the MLflow venv with\n"
@@ -409,16 +425,18 @@ def main(argv: list[str] | None = None) -> int:
                 ],
                 "problems": bench_problems,
             }
+            if bulk_yard:
+                record[bench.name]["modelyard_log_bulk"] = bulk_yard
     finally:
         if args.keep:
             console.print(f"kept temporary stores in {scratch}")
         else:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    note = (
-        f"medians of {args.repeat} repetitions (search_10k: {search_repeat}); "
-        "small figures are min-max"
-    )
+    note = f"medians of {args.repeat} repetitions"
+    if any(b.name == "search_10k" for b in selected):
+        note += f" ({search_repeat} for search_10k; its search: median of 5 per repetition)"
+    note += "; the small figures are min-max"
     if rows:
         print_table(rows, note)
     for problem in problems:

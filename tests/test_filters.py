@@ -127,7 +127,7 @@ BAD = [
     ("status > 'RUNNING'", "status supports =, !=, in and not in", 7),
     (
         "stauts = 'FAILED'",
-        "valid attributes are: end_time, id, name, run_id, start_time, status",
+        "valid attributes are: end_time, id, name, parent_id, run_id, start_time, status",
         0,
     ),
     ("stauts = 'FAILED'", "(did you mean 'status'?)", 0),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from blake3 import blake3
 
-from modelyard.errors import InvalidValue
+from modelyard.errors import IntegrityError, InvalidValue
 
 ALGORITHM = "blake3"
 CHUNK = 1 << 20
@@ -45,7 +45,27 @@ def format_digest(hasher: blake3) -> str:
 def check_digest(digest: str) -> str:
     if not isinstance(digest, str) or not _DIGEST_RE.fullmatch(digest):
         raise InvalidValue(
-            f"{digest!r} is not a blob digest; expected 'blake3:' followed by 64 hex digits",
+            f"{digest!r} is not a blob digest; expected 'blake3:' followed by 64 lowercase "
+            "hex digits",
             field="digest",
         )
     return digest
+
+
+def blob_key(digest: str) -> str:
+    """Where a blob lives below a store's root: ``blake3/ab/cd/<hex>``.
+
+    This layout is a storage format shared by every backend: changing it orphans the blobs of
+    existing stores.
+    """
+    algorithm, hexdigest = check_digest(digest).split(":", 1)
+    return f"{algorithm}/{hexdigest[:2]}/{hexdigest[2:4]}/{hexdigest}"
+
+
+def corrupted(digest: str, store: str, location: str) -> IntegrityError:
+    """The error for a stored blob whose bytes no longer match its digest."""
+    return IntegrityError(
+        f"blob {digest} in {store} is corrupted: its bytes no longer hash to its digest. "
+        f"Restore it from a backup or another store, or delete {location} and store the same "
+        "content again"
+    )

@@ -16,7 +16,7 @@ from rich.table import Table
 console = Console(highlight=False, soft_wrap=False)
 if not console.is_terminal:  # piped output: never fold ids or wrap rows
     console = Console(highlight=False, soft_wrap=False, width=4096)
-errors = Console(stderr=True, highlight=False)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def table(*columns: str, **options: Any) -> Table:

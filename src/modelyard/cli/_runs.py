@@ -1,19 +1,24 @@
-"""yard runs list|show|compare|delete|restore"""
+"""yard runs list|show|compare|delete|restore|end"""
 
 from __future__ import annotations
 
 import json
+import time
 
 import typer
 
 from modelyard.cli._render import console, duration, number, print_json, size, status, table, when
 from modelyard.cli._workspace import workspace
-from modelyard.domain.records import Run
+from modelyard.domain.records import Run, RunStatus
 from modelyard.errors import BlobNotFound
 from modelyard.tracking import TrackingClient
 
 app = typer.Typer(help="Runs: search, inspect, compare, delete.", no_args_is_help=True)
 MAX_METRIC_COLUMNS = 6
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 def _client() -> TrackingClient:
@@ -240,3 +245,16 @@ def restore(run_ids: list[str] = typer.Argument(..., help="Run ids.")) -> None:
     for run_id in run_ids:
         workspace().store.runs.restore(run_id)
         console.print(f"restored run {run_id}")
+
+
+@app.command("end")
+def end(
+    run_id: str,
+    status_: str = typer.Option("KILLED", "--status", "-s", help="FINISHED, FAILED or KILLED."),
+) -> None:
+    """End a run left RUNNING by a crashed or killed process.
+
+    Example: yard runs end 3f2a9c0e1b7d4e6f8a9b0c1d2e3f4a5b --status failed
+    """
+    workspace().store.runs.end(run_id, RunStatus.parse(status_), now_ms())
+    console.print(f"ended run {run_id} as {RunStatus.parse(status_).value}")

@@ -1,0 +1,48 @@
+"""The public names change only on purpose."""
+
+from __future__ import annotations
+
+import modelyard
+
+EXPECTED = {
+    "ActiveRun",
+    "Artifact",
+    "Experiment",
+    "Metric",
+    "Run",
+    "RunStatus",
+    "TrackingClient",
+    "__version__",
+    "active_run",
+    "end_run",
+    "errors",
+    "flush",
+    "get_metric_history",
+    "get_run",
+    "init_workspace",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "open_workspace",
+    "search_runs",
+    "set_tag",
+    "set_tags",
+    "start_run",
+}
+
+
+def test_package_exports_exactly_the_intended_names() -> None:
+    assert set(modelyard.__all__) == EXPECTED
+    for name in EXPECTED:
+        assert hasattr(modelyard, name), name
+
+
+def test_every_error_derives_from_yard_error() -> None:
+    from modelyard import errors
+
+    for name in errors.__all__:
+        assert issubclass(getattr(errors, name), errors.YardError)
