@@ -109,7 +109,7 @@ def test_set_tags_and_log_dict(workspace_dir: Path) -> None:
     assert yard.get_run(run.id).tags == {"stage": "prod"}
     stored = client().blobs.get_bytes(artifact.digest)
     assert json.loads(stored) == {"layers": [1, 2]}
-    with yard.start_run(experiment="e"), pytest.raises(InvalidValue, match=".json or .yaml"):
+    with yard.start_run(experiment="e"), pytest.raises(InvalidValue, match=r"\.json or \.yaml"):
         yard.log_dict({}, "config.txt")
 
 

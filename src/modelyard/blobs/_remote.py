@@ -1,73 +1,220 @@
 """Blob store on any fsspec file system (S3, GCS, Azure, memory://).
 
-Object stores make a written object visible whole or not at all, so no temp-and-rename is
-needed; digests are still verified on every read.
+Object stores make a written object visible whole or not at all (S3 multipart uploads included),
+so no temp-and-rename is needed remotely; digests are still verified on every read, and
+downloads go through a temporary file that is renamed onto the destination only once verified.
+
+An object is always stored under the digest of the bytes actually uploaded:
+
+- content up to ``SMALL`` bytes is read into memory, hashed and uploaded in one request;
+- a larger file is hashed, uploaded from its path, and checked not to have changed in between
+  (size, modification time, inode); if it did, the object is removed and StoreError raised;
+- a larger stream is spooled to a private local temporary file while hashing, then uploaded.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import fsspec
 
-from modelyard.blobs.hashing import check_digest, hash_bytes, hash_file
-from modelyard.errors import BlobNotFound, IntegrityError, StoreError
+from modelyard.blobs._files import iter_chunks, open_source, reason, write_verified
+from modelyard.blobs.hashing import (
+    CHUNK,
+    blob_key,
+    corrupted,
+    format_digest,
+    hash_bytes,
+    new_hasher,
+)
+from modelyard.errors import BlobNotFound, InvalidValue, StoreError
+
+SMALL = 16 << 20
 
 
 class FsspecBlobStore:
-    def __init__(self, url: str) -> None:
-        self.url = url.rstrip("/")
-        self._fs, self._root = fsspec.core.url_to_fs(self.url)
+    """Blobs under ``<url>/blake3/ab/cd/<hex>`` on an fsspec file system.
+
+    ``storage_options`` go to the file system unchanged (for s3fs e.g. ``key``, ``secret``,
+    ``client_kwargs={"endpoint_url": ...}``).
+    """
+
+    def __init__(self, url: str, *, storage_options: Mapping[str, Any] | None = None) -> None:
+        protocol, separator, rest = url.partition("://")
+        self.url = f"{protocol}{separator}{rest.rstrip('/')}"
+        try:
+            self._fs, root = fsspec.core.url_to_fs(self.url, **dict(storage_options or {}))
+        except ValueError as exc:
+            raise InvalidValue(
+                f"cannot open blob store {url!r}: {exc}; use a local folder or an fsspec URL "
+                "such as s3://bucket/prefix",
+                field="blobs",
+            ) from exc
+        except ImportError as exc:
+            raise StoreError(
+                f"cannot open blob store {url!r}: {exc}; install its file system package, "
+                "e.g. pip install 'modelyard[s3]' for s3://"
+            ) from exc
+        self._root = root.rstrip("/")
+        if not self._root.strip("/"):
+            raise InvalidValue(
+                f"blob store URL {url!r} names no bucket or folder; add one, e.g. "
+                f"{protocol}://my-bucket/yard-blobs",
+                field="blobs",
+            )
+
+    def __repr__(self) -> str:
+        return f"FsspecBlobStore({self.url!r})"
 
     def _key(self, digest: str) -> str:
-        algorithm, hexdigest = check_digest(digest).split(":", 1)
-        return f"{self._root}/{algorithm}/{hexdigest[:2]}/{hexdigest[2:4]}/{hexdigest}"
+        return f"{self._root}/{blob_key(digest)}"
 
     def exists(self, digest: str) -> bool:
+        key = self._key(digest)
         try:
-            return bool(self._fs.exists(self._key(digest)))
+            return bool(self._fs.isfile(key))
         except OSError as exc:
-            raise StoreError(f"cannot reach blob store {self.url}: {exc}") from exc
+            raise StoreError(f"cannot reach blob store {self.url}: {reason(exc)}") from exc
 
     def put_bytes(self, data: bytes) -> tuple[str, int]:
+        data = bytes(data)
         digest = hash_bytes(data)
         if not self.exists(digest):
-            self._call(self._fs.pipe_file, self._key(digest), data)
+            self._write(self._fs.pipe_file, self._key(digest), data)
         return digest, len(data)
 
     def put_file(self, source: str | Path) -> tuple[str, int]:
-        digest, size = hash_file(source)
-        if not self.exists(digest):
-            self._call(self._fs.put_file, str(source), self._key(digest))
+        """Store a file's bytes; bytes already stored are not uploaded again."""
+        with open_source(source) as src:
+            before = os.fstat(src.fileno())
+            if before.st_size <= SMALL:
+                return self.put_bytes(src.read())
+            hasher = new_hasher()
+            size = 0
+            for chunk in iter_chunks(src):
+                hasher.update(chunk)
+                size += len(chunk)
+        digest = format_digest(hasher)
+        if self.exists(digest):
+            return digest, size
+        key = self._key(digest)
+        self._write(self._fs.put_file, os.fspath(source), key)
+        if _changed(before, source):
+            self._remove(key)
+            raise StoreError(
+                f"{source} changed while it was being stored; nothing was stored. "
+                "Store it again once nothing is writing to it"
+            )
+        return digest, size
+
+    def put_stream(self, stream: BinaryIO) -> tuple[str, int]:
+        """Store everything ``stream.read()`` returns, read in chunks.
+
+        Up to ``SMALL`` bytes are kept in memory; anything larger is spooled to a private
+        local temporary file first, since the object's name is only known at the end.
+        """
+        head = []
+        size = 0
+        while size <= SMALL and (chunk := stream.read(CHUNK)):
+            head.append(chunk)
+            size += len(chunk)
+        if size <= SMALL:
+            return self.put_bytes(b"".join(head))
+        with tempfile.TemporaryDirectory(prefix="yard-upload-") as folder:
+            spooled = Path(folder) / "blob"
+            hasher = new_hasher()
+            try:
+                with open(spooled, "wb") as out:
+                    for chunk in head:
+                        hasher.update(chunk)
+                        out.write(chunk)
+                    for chunk in iter_chunks(stream):
+                        hasher.update(chunk)
+                        out.write(chunk)
+                        size += len(chunk)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot spool a stream for {self.url} to {folder}: {reason(exc)}"
+                ) from exc
+            digest = format_digest(hasher)
+            if not self.exists(digest):
+                self._write(self._fs.put_file, str(spooled), self._key(digest))
         return digest, size
 
     def get_bytes(self, digest: str) -> bytes:
+        key = self._key(digest)
         try:
-            data = self._fs.cat_file(self._key(digest))
+            data = self._fs.cat_file(key)
         except FileNotFoundError:
-            raise BlobNotFound(f"blob {digest} is not in {self.url}") from None
+            raise self._not_found(digest) from None
         except OSError as exc:
-            raise StoreError(f"cannot read blob {digest} from {self.url}: {exc}") from exc
+            raise StoreError(
+                f"cannot read blob {digest} from {self.url}: {reason(exc)}"
+            ) from exc
         if hash_bytes(data) != digest:
-            raise IntegrityError(f"blob {digest} in {self.url} is corrupted")
+            raise corrupted(digest, self.url, self._fs.unstrip_protocol(key))
         return data
 
     def get_file(self, digest: str, destination: str | Path) -> Path:
+        """Download a blob to ``destination`` atomically, verifying its digest on the way.
+
+        On any error (missing or corrupted blob, failed transfer) ``destination`` is left as it
+        was and no partial file is left next to it.
+        """
+        key = self._key(digest)
         destination = Path(destination)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        tmp = destination.with_name(f".yard-{destination.name}.part")
         try:
-            self._fs.get_file(self._key(digest), str(tmp))
+            src = self._fs.open(key, "rb")
         except FileNotFoundError:
-            raise BlobNotFound(f"blob {digest} is not in {self.url}") from None
-        if hash_file(tmp)[0] != digest:
-            tmp.unlink()
-            raise IntegrityError(f"blob {digest} in {self.url} is corrupted")
-        tmp.replace(destination)
+            raise self._not_found(digest) from None
+        except OSError as exc:
+            raise StoreError(
+                f"cannot read blob {digest} from {self.url}: {reason(exc)}"
+            ) from exc
+        with src:
+            try:
+                verified = write_verified(iter_chunks(src), digest, destination)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot copy blob {digest} from {self.url} to {destination}: {reason(exc)}"
+                ) from exc
+        if not verified:
+            raise corrupted(digest, self.url, self._fs.unstrip_protocol(key))
         return destination
 
-    def _call(self, fn, *args) -> None:  # type: ignore[no-untyped-def]
+    def _write(self, fn: Callable[..., object], *args: object) -> None:
         try:
             fn(*args)
         except OSError as exc:
-            raise StoreError(f"cannot write to blob store {self.url}: {exc}") from exc
+            raise StoreError(f"cannot write to blob store {self.url}: {reason(exc)}") from exc
+
+    def _remove(self, key: str) -> None:
+        try:
+            self._fs.rm_file(key)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot remove {key} from {self.url} after a failed write: {reason(exc)}; "
+                "delete it by hand"
+            ) from exc
+
+    def _not_found(self, digest: str) -> BlobNotFound:
+        return BlobNotFound(
+            f"blob {digest} is not in {self.url}; check that this is the blob store the "
+            "metadata was recorded with (YARD_BLOBS)"
+        )
+
+
+def _changed(before: os.stat_result, source: str | Path) -> bool:
+    try:
+        after = os.stat(source)
+    except OSError:
+        return True
+    return (after.st_size, after.st_mtime_ns, after.st_ino) != (
+        before.st_size,
+        before.st_mtime_ns,
+        before.st_ino,
+    )

@@ -122,10 +122,12 @@ class MetricBatcher:
                 done += len(points)
             except (InvalidState, InvalidInput) as exc:  # retrying cannot help: report, drop
                 error, done = exc, done + len(points)
-            except YardError as exc:
+            except Exception as exc:  # kept for retry, and reported to the next caller
                 error = StoreError(
-                    f"{len(points)} metric points for run {run_id} are not stored yet: {exc}"
+                    f"{len(points)} metric points for run {run_id} are not stored yet "
+                    f"({type(exc).__name__}: {exc}); they stay queued and will be retried"
                 )
+                error.__cause__ = exc
                 failed[run_id] = points
         with self._lock:
             for run_id, points in failed.items():

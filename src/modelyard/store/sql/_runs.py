@@ -181,23 +181,14 @@ class SqlRunStore:
         """Append points in one transaction and advance each key's latest value."""
         if not points:
             return
-        rows = []
         latest: dict[str, Metric] = {}
         for p in points:
-            value = None if math.isnan(p.value) else p.value
-            rows.append((p.key, value, p.step, p.timestamp))
             best = latest.get(p.key)
             if best is None or (p.step, p.timestamp) >= (best.step, best.timestamp):
                 latest[p.key] = p
         with self._db.write() as conn:
             pk = self._running_row(conn, run_id).pk
-            conn.execute(
-                insert(MetricRow),
-                [
-                    {"run_pk": pk, "key": k, "value": v, "step": s, "timestamp": t}
-                    for k, v, s, t in rows
-                ],
-            )
+            _insert_points(conn, pk, points)
             stmt = _upsert(conn, LatestMetricRow)
             newer = (stmt.excluded.step > LatestMetricRow.step) | (
                 (stmt.excluded.step == LatestMetricRow.step)
@@ -229,7 +220,7 @@ class SqlRunStore:
                 conn,
                 "run.log_metrics",
                 f"runs:/{run_id}",
-                {"points": len(rows), "keys": sorted(latest)[:50]},
+                {"points": len(points), "keys": sorted(latest)[:50]},
             )
 
     def metric_history(self, run_id: str, key: str) -> list[Metric]:
@@ -387,6 +378,24 @@ class SqlRunStore:
             )
             for r in rows
         ]
+
+
+def _insert_points(conn: Connection, run_pk: int, points: Sequence[Metric]) -> None:
+    """The ingest hot path: one DBAPI ``executemany`` of plain tuples.
+
+    Building a dict per row for SQLAlchemy costs more than SQLite's own insert, so this one
+    statement bypasses parameter processing; values are still bound, never formatted in.
+    """
+    quote = conn.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(c) for c in ("run_pk", "key", "value", "step", "timestamp"))
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    marks = ", ".join([mark] * 5)
+    sql = f"INSERT INTO {quote(MetricRow.__tablename__)} ({columns}) VALUES ({marks})"
+    isnan = math.isnan
+    conn.exec_driver_sql(
+        sql,
+        [(run_pk, p.key, None if isnan(p.value) else p.value, p.step, p.timestamp) for p in points],
+    )
 
 
 def _encode_token(offset: int) -> str:
