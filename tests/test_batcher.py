@@ -59,7 +59,7 @@ def test_a_failed_write_is_reported_and_retried_without_loss() -> None:
     runs = FlakyRuns(failures=1)
     batcher = MetricBatcher(runs, flush_seconds=60)
     batcher.add("r", points(50))
-    with pytest.raises(StoreError, match="50 metric points .* will be retried"):
+    with pytest.raises(StoreError, match=r"50 metric points .* will be retried"):
         batcher.flush()
     batcher.flush()
     assert [p.step for _, p in runs.points] == list(range(50))
