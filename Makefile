@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: install
-	cd /tmp && $(CURDIR)/$(BIN)/yard demo --folder $(CURDIR)/yard-demo
+	$(BIN)/yard demo --folder yard-demo
 
 test: install
 	$(BIN)/python -m pytest -q
