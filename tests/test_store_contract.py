@@ -107,6 +107,18 @@ def test_params_are_write_once(store: MetadataStore) -> None:
     assert store.runs.get(run.id).params == {"depth": "8", "lr": "0.1"}  # nothing half-written
 
 
+def test_long_param_and_tag_values_are_stored_whole(store: MetadataStore) -> None:
+    import secrets
+
+    param, tag = secrets.token_hex(3000), secrets.token_hex(4000)  # 6,000 and 8,000 chars
+    run = store.runs.create(new_run())
+    store.runs.log_params(run.id, {"config": param})
+    store.runs.set_tags(run.id, {"notes": tag})
+    found = store.runs.search(filter=f"params.config = '{param}'").items
+    assert [r.id for r in found] == [run.id]
+    assert found[0].params["config"] == param and found[0].tags["notes"] == tag
+
+
 def test_tags_are_overwritten(store: MetadataStore) -> None:
     run = store.runs.create(new_run(team="risk"))
     store.runs.set_tags(run.id, {"team": "growth", "stage": "dev"})

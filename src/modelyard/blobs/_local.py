@@ -156,4 +156,3 @@ class LocalBlobStore:
             f"blob {digest} is not in {self.root}; check that this is the blob store the "
             "metadata was recorded with (YARD_BLOBS)"
         )
-

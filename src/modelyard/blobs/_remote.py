@@ -152,9 +152,7 @@ class FsspecBlobStore:
         except FileNotFoundError:
             raise self._not_found(digest) from None
         except OSError as exc:
-            raise StoreError(
-                f"cannot read blob {digest} from {self.url}: {reason(exc)}"
-            ) from exc
+            raise StoreError(f"cannot read blob {digest} from {self.url}: {reason(exc)}") from exc
         if hash_bytes(data) != digest:
             raise corrupted(digest, self.url, self._fs.unstrip_protocol(key))
         return data
@@ -172,9 +170,7 @@ class FsspecBlobStore:
         except FileNotFoundError:
             raise self._not_found(digest) from None
         except OSError as exc:
-            raise StoreError(
-                f"cannot read blob {digest} from {self.url}: {reason(exc)}"
-            ) from exc
+            raise StoreError(f"cannot read blob {digest} from {self.url}: {reason(exc)}") from exc
         with src:
             try:
                 verified = write_verified(iter_chunks(src), digest, destination)

@@ -73,7 +73,9 @@ class ParamRow(Base):
     key: Mapped[str] = mapped_column(String(250), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_params_key_value", "key", "value"),)
+    # Covering (run_pk included): a filter on a param never touches the table itself.
+    # On PostgreSQL the migration indexes (key, run_pk) only: long text cannot be indexed.
+    __table_args__ = (Index("ix_params_key_value", "key", "value", "run_pk"),)
 
 
 class TagRow(Base):
@@ -83,7 +85,7 @@ class TagRow(Base):
     key: Mapped[str] = mapped_column(String(250), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_tags_key_value", "key", "value"),)
+    __table_args__ = (Index("ix_tags_key_value", "key", "value", "run_pk"),)
 
 
 class MetricRow(Base):
@@ -112,7 +114,7 @@ class LatestMetricRow(Base):
     step: Mapped[int] = mapped_column(BigInteger)
     timestamp: Mapped[int] = mapped_column(BigInteger)
 
-    __table_args__ = (Index("ix_latest_metrics_key_value", "key", "value"),)
+    __table_args__ = (Index("ix_latest_metrics_key_value", "key", "value", "run_pk"),)
 
 
 class ArtifactRow(Base):
