@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from modelyard.blobs.hashing import hash_file
 from modelyard.domain.records import RunStatus
+from modelyard.store.base import MetadataStore
 from modelyard.store.sql import open_sql_store
 from modelyard.workspace import open_workspace, resolve
+
+
+@contextlib.contextmanager
+def current_store() -> Iterator[MetadataStore]:
+    """The store the working directory and YARD_* settings point at, closed afterwards."""
+    store = open_workspace(resolve()).store
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def spawn(script: str, cwd: Path, **env: str) -> subprocess.Popen[str]:
@@ -41,7 +54,17 @@ def wait_for_line(proc: subprocess.Popen[str], expected: str, timeout: float = 6
     raise AssertionError(f"child never printed {expected!r}")
 
 
-def test_four_processes_logging_at_once_lose_nothing(workspace_dir: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend_env(request: pytest.FixtureRequest, workspace_dir: Path) -> dict[str, str]:
+    """Environment for child processes: the embedded store, or PostgreSQL via YARD_URI."""
+    if request.param == "sqlite":
+        return {}
+    return {"YARD_URI": request.getfixturevalue("pg_schema_url")}
+
+
+def test_four_processes_logging_at_once_lose_nothing(
+    workspace_dir: Path, backend_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     writer = """
         import modelyard as yard
         with yard.start_run(experiment="load") as run:
@@ -49,17 +72,19 @@ def test_four_processes_logging_at_once_lose_nothing(workspace_dir: Path) -> Non
                 yard.log_metric("loss", i / 20_000, step=i)
         print(run.id)
     """
-    procs = [spawn(writer, workspace_dir) for _ in range(4)]
+    procs = [spawn(writer, workspace_dir, **backend_env) for _ in range(4)]
     results = [p.communicate(timeout=240) for p in procs]
+    for name, value in backend_env.items():
+        monkeypatch.setenv(name, value)
     for proc, (_, err) in zip(procs, results, strict=True):
         assert proc.returncode == 0, err
         assert "locked" not in err
-    store = open_workspace(resolve()).store
-    for out, _ in results:
-        run = store.runs.get(out.strip())
-        assert run.status is RunStatus.FINISHED
-        history = store.runs.metric_history(run.id, "loss")
-        assert [m.step for m in history] == list(range(20_000))
+    with current_store() as store:
+        for out, _ in results:
+            run = store.runs.get(out.strip())
+            assert run.status is RunStatus.FINISHED
+            history = store.runs.metric_history(run.id, "loss")
+            assert [m.step for m in history] == list(range(20_000))
 
 
 def test_sigkill_while_logging_leaves_a_usable_store(workspace_dir: Path) -> None:
@@ -82,14 +107,14 @@ def test_sigkill_while_logging_leaves_a_usable_store(workspace_dir: Path) -> Non
         wait_for_line(proc, "flushed")
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
-    store = open_workspace(resolve()).store
-    run = store.runs.get(run_id)
-    assert run.status is RunStatus.RUNNING
-    assert [r.id for r in store.runs.search(["crash"]).items] == [run_id]
-    history = store.runs.metric_history(run_id, "a")
-    assert len(history) >= 1500 and [m.step for m in history] == list(range(len(history)))
-    store.runs.end(run_id, RunStatus.KILLED, run.start_time + 1)
-    assert store.runs.get(run_id).status is RunStatus.KILLED
+    with current_store() as store:
+        run = store.runs.get(run_id)
+        assert run.status is RunStatus.RUNNING
+        assert [r.id for r in store.runs.search(["crash"]).items] == [run_id]
+        history = store.runs.metric_history(run_id, "a")
+        assert len(history) >= 1500 and [m.step for m in history] == list(range(len(history)))
+        store.runs.end(run_id, RunStatus.KILLED, run.start_time + 1)
+        assert store.runs.get(run_id).status is RunStatus.KILLED
 
 
 def test_sigkill_while_writing_an_artifact_leaves_no_partial_blob(workspace_dir: Path) -> None:
@@ -120,12 +145,12 @@ def test_sigkill_while_writing_an_artifact_leaves_no_partial_blob(workspace_dir:
     blobs = workspace_dir / ".yard" / "blobs" / "blake3"
     for path in (p for p in blobs.rglob("*") if p.is_file()):
         assert hash_file(path)[0] == f"blake3:{path.name}", f"partial blob {path}"
-    store = open_workspace(resolve()).store
-    for artifact in store.runs.artifacts(run_id):
-        assert (
-            blobs / artifact.digest[7:9] / artifact.digest[9:11] / artifact.digest[7:]
-        ).is_file()
-    store.runs.end(run_id, RunStatus.KILLED, 2**40)
+    with current_store() as store:
+        for artifact in store.runs.artifacts(run_id):
+            assert (
+                blobs / artifact.digest[7:9] / artifact.digest[9:11] / artifact.digest[7:]
+            ).is_file()
+        store.runs.end(run_id, RunStatus.KILLED, 2**40)
 
 
 def test_sigterm_marks_the_run_killed(workspace_dir: Path) -> None:
@@ -143,8 +168,9 @@ def test_sigterm_marks_the_run_killed(workspace_dir: Path) -> None:
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=30)
     assert proc.returncode == 128 + signal.SIGTERM
-    run = open_workspace(resolve()).store.runs.get(run_id)
-    assert run.status is RunStatus.KILLED and run.metrics["x"].value == 1.0
+    with current_store() as store:
+        run = store.runs.get(run_id)
+        assert run.status is RunStatus.KILLED and run.metrics["x"].value == 1.0
 
 
 @pytest.mark.parametrize(
@@ -168,10 +194,10 @@ def test_runs_left_open_are_ended_at_exit(
     """
     proc = spawn(script, workspace_dir)
     out, _ = proc.communicate(timeout=60)
-    store = open_workspace(resolve()).store
-    run = store.runs.get(out.strip())
-    assert run.status is status
-    assert len(store.runs.metric_history(run.id, "m")) == 100
+    with current_store() as store:
+        run = store.runs.get(out.strip())
+        assert run.status is status
+        assert len(store.runs.metric_history(run.id, "m")) == 100
 
 
 def _race_to_open(url: str, workers: int, cwd: Path) -> None:
