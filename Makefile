@@ -19,7 +19,7 @@ demo: install
 	$(BIN)/yard demo --folder yard-demo
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest
 
 test-all: install
 	$(BIN)/python -m pytest -q -m ""

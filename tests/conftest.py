@@ -73,3 +73,9 @@ def store(store_url: str) -> Iterator[MetadataStore]:
     opened = open_sql_store(store_url, actor="tester")
     yield opened
     opened.close()
+
+
+def pytest_report_header() -> str:
+    if postgres_url():
+        return f"PostgreSQL tests: on ({PG_ENV} is set)"
+    return f"PostgreSQL tests: skipped - {PG_SKIP}"

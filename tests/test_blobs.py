@@ -19,7 +19,6 @@ from pathlib import Path
 import fsspec
 import pytest
 from blake3 import blake3
-from s3_server import S3Bucket, s3_bucket, s3_endpoint, s3_env  # noqa: F401 - pytest fixtures
 
 from modelyard.blobs import (
     BlobStore,
@@ -29,6 +28,7 @@ from modelyard.blobs import (
     open_blob_store,
 )
 from modelyard.errors import BlobNotFound, IntegrityError, InvalidValue, StoreError
+from s3_server import S3Bucket, s3_bucket, s3_endpoint, s3_env  # noqa: F401 - pytest fixtures
 
 MB = 1 << 20
 
@@ -232,6 +232,7 @@ def test_same_content_is_stored_once(backend: Backend, tmp_path: Path) -> None:
     }
     assert digests == {_digest(data)}
     assert len(backend.blob_keys()) == 1
+    assert backend.keys() == backend.blob_keys()  # the duplicate writes left no temp files
 
 
 def test_different_content_is_stored_apart(backend: Backend) -> None:
@@ -488,3 +489,12 @@ def test_explicit_s3_endpoint_wins_over_the_environment(
     store = open_blob_store(s3_bucket.fresh_url(), storage_options=s3_bucket.storage_options)
     digest, _ = store.put_bytes(b"explicit")
     assert store.get_bytes(digest) == b"explicit"
+
+
+def test_s3_failures_are_store_errors(s3_bucket: S3Bucket) -> None:  # noqa: F811
+    store = open_blob_store(
+        f"s3://no-such-bucket-{uuid.uuid4().hex[:8]}/blobs",
+        storage_options=s3_bucket.storage_options,
+    )
+    with pytest.raises(StoreError, match="bucket does not exist"):
+        store.put_bytes(b"data")

@@ -27,7 +27,7 @@ def iter_chunks(stream: BinaryIO) -> Iterator[bytes]:
 def open_source(source: str | Path) -> BinaryIO:
     """Open a file the caller asked to store; a missing or unreadable file is the caller's error."""
     try:
-        return open(source, "rb")  # noqa: SIM115 - the caller closes it
+        return open(source, "rb")
     except OSError as exc:
         raise InvalidValue(f"cannot read {source}: {reason(exc)}", field="source") from exc
 

@@ -10,11 +10,15 @@ An object is always stored under the digest of the bytes actually uploaded:
 - a larger file is hashed, uploaded from its path, and checked not to have changed in between
   (size, modification time, inode); if it did, the object is removed and StoreError raised;
 - a larger stream is spooled to a private local temporary file while hashing, then uploaded.
+
+Backend failures (OSError, and botocore's own errors such as missing credentials or an
+unreachable endpoint) become StoreError here; a missing object becomes BlobNotFound.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -77,8 +81,8 @@ class FsspecBlobStore:
         key = self._key(digest)
         try:
             return bool(self._fs.isfile(key))
-        except OSError as exc:
-            raise StoreError(f"cannot reach blob store {self.url}: {reason(exc)}") from exc
+        except _backend_errors() as exc:
+            raise StoreError(f"cannot reach blob store {self.url}: {_text(exc)}") from exc
 
     def put_bytes(self, data: bytes) -> tuple[str, int]:
         data = bytes(data)
@@ -92,7 +96,10 @@ class FsspecBlobStore:
         with open_source(source) as src:
             before = os.fstat(src.fileno())
             if before.st_size <= SMALL:
-                return self.put_bytes(src.read())
+                data = src.read(SMALL + 1)
+                if len(data) > SMALL:
+                    raise _changed_error(source)
+                return self.put_bytes(data)
             hasher = new_hasher()
             size = 0
             for chunk in iter_chunks(src):
@@ -105,10 +112,7 @@ class FsspecBlobStore:
         self._write(self._fs.put_file, os.fspath(source), key)
         if _changed(before, source):
             self._remove(key)
-            raise StoreError(
-                f"{source} changed while it was being stored; nothing was stored. "
-                "Store it again once nothing is writing to it"
-            )
+            raise _changed_error(source)
         return digest, size
 
     def put_stream(self, stream: BinaryIO) -> tuple[str, int]:
@@ -151,8 +155,8 @@ class FsspecBlobStore:
             data = self._fs.cat_file(key)
         except FileNotFoundError:
             raise self._not_found(digest) from None
-        except OSError as exc:
-            raise StoreError(f"cannot read blob {digest} from {self.url}: {reason(exc)}") from exc
+        except _backend_errors() as exc:
+            raise StoreError(f"cannot read blob {digest} from {self.url}: {_text(exc)}") from exc
         if hash_bytes(data) != digest:
             raise corrupted(digest, self.url, self._fs.unstrip_protocol(key))
         return data
@@ -169,14 +173,14 @@ class FsspecBlobStore:
             src = self._fs.open(key, "rb")
         except FileNotFoundError:
             raise self._not_found(digest) from None
-        except OSError as exc:
-            raise StoreError(f"cannot read blob {digest} from {self.url}: {reason(exc)}") from exc
+        except _backend_errors() as exc:
+            raise StoreError(f"cannot read blob {digest} from {self.url}: {_text(exc)}") from exc
         with src:
             try:
                 verified = write_verified(iter_chunks(src), digest, destination)
-            except OSError as exc:
+            except _backend_errors() as exc:
                 raise StoreError(
-                    f"cannot copy blob {digest} from {self.url} to {destination}: {reason(exc)}"
+                    f"cannot copy blob {digest} from {self.url} to {destination}: {_text(exc)}"
                 ) from exc
         if not verified:
             raise corrupted(digest, self.url, self._fs.unstrip_protocol(key))
@@ -185,15 +189,15 @@ class FsspecBlobStore:
     def _write(self, fn: Callable[..., object], *args: object) -> None:
         try:
             fn(*args)
-        except OSError as exc:
-            raise StoreError(f"cannot write to blob store {self.url}: {reason(exc)}") from exc
+        except _backend_errors() as exc:
+            raise StoreError(f"cannot write to blob store {self.url}: {_text(exc)}") from exc
 
     def _remove(self, key: str) -> None:
         try:
             self._fs.rm_file(key)
-        except OSError as exc:
+        except _backend_errors() as exc:
             raise StoreError(
-                f"cannot remove {key} from {self.url} after a failed write: {reason(exc)}; "
+                f"cannot remove {key} from {self.url} after a failed write: {_text(exc)}; "
                 "delete it by hand"
             ) from exc
 
@@ -202,6 +206,29 @@ class FsspecBlobStore:
             f"blob {digest} is not in {self.url}; check that this is the blob store the "
             "metadata was recorded with (YARD_BLOBS)"
         )
+
+
+def _backend_errors() -> tuple[type[Exception], ...]:
+    """The exceptions a file system backend raises for I/O, credential and network failures.
+
+    botocore (under s3fs) raises its own for some of them; it is only looked for when already
+    imported, so other backends never pay for it.
+    """
+    botocore = sys.modules.get("botocore.exceptions")
+    if botocore is None:
+        return (OSError,)
+    return (OSError, botocore.BotoCoreError, botocore.ClientError)
+
+
+def _text(exc: Exception) -> str:
+    return reason(exc) if isinstance(exc, OSError) else str(exc)
+
+
+def _changed_error(source: str | Path) -> StoreError:
+    return StoreError(
+        f"{source} changed while it was being stored; nothing was stored. "
+        "Store it again once nothing is writing to it"
+    )
 
 
 def _changed(before: os.stat_result, source: str | Path) -> bool:

@@ -41,6 +41,7 @@ class MetricBatcher:
         self._oldest = 0.0
         self._queued = 0  # points ever queued
         self._written = 0  # points ever written (or dropped as invalid)
+        self._writing = 0  # batches being written right now
         self._flush_wanted = False
         self._error: YardError | None = None
         self._lock = threading.Condition()
@@ -82,6 +83,18 @@ class MetricBatcher:
                 self._lock.wait(0.5)
             self._raise_pending_error()
 
+    def take(self, run_id: str) -> list[Metric]:
+        """Remove and return ``run_id``'s queued points so the caller can store them itself
+        (a run's last points are written in the same transaction that ends it). Waits for
+        batches already being written, so every earlier point is stored first."""
+        with self._lock:
+            while self._writing:
+                self._lock.wait(0.5)
+            points = self._buffer.pop(run_id, [])
+            self._pending -= len(points)
+            self._written += len(points)
+            return points
+
     def _raise_pending_error(self) -> None:
         if self._error is not None:
             error, self._error = self._error, None
@@ -113,6 +126,7 @@ class MetricBatcher:
         with self._lock:
             batch, self._buffer = self._buffer, defaultdict(list)
             self._pending = 0
+            self._writing += 1
         failed: dict[str, list[Metric]] = {}
         error: YardError | None = None
         done = 0
@@ -136,6 +150,7 @@ class MetricBatcher:
             if self._pending:
                 self._oldest = time.monotonic()
             self._written += done
+            self._writing -= 1
             if error is not None:
                 self._error = error
             self._lock.notify_all()
@@ -153,3 +168,6 @@ class SyncMetricWriter:
 
     def flush(self) -> None:
         return None
+
+    def take(self, run_id: str) -> list[Metric]:
+        return []

@@ -18,7 +18,7 @@ from modelyard.domain.names import (
     tag_text,
 )
 from modelyard.domain.records import Artifact, Metric, Run, RunStatus
-from modelyard.errors import InvalidArtifactPath, InvalidValue
+from modelyard.errors import InvalidArtifactPath, InvalidValue, YardError
 
 if TYPE_CHECKING:
     from modelyard.tracking._client import TrackingClient
@@ -151,11 +151,13 @@ class ActiveRun:
         """Flush pending metrics and move the run to a terminal status."""
         status = status if isinstance(status, RunStatus) else RunStatus.parse(status)
         self._ended = True
+        self._client.forget(self)
+        last_points = self._client.metrics.take(self.id)
         try:
-            self._client.flush()
-        finally:
-            self._client.forget(self)
-            self._client.store.runs.end(self.id, status, _now_ms())
+            self._client.store.runs.end(self.id, status, _now_ms(), last_points)
+        except YardError:
+            self._client.metrics.add(self.id, last_points)
+            raise
 
     def __enter__(self) -> ActiveRun:
         return self

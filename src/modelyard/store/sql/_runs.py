@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -35,6 +36,11 @@ from modelyard.store.sql._schema import (
 from modelyard.store.sql._search import apply_order, filter_clause
 
 MAX_PAGE = 10_000
+_RUN_BY_ID = (
+    select(RunRow, ExperimentRow.name.label("experiment_name"))
+    .join(ExperimentRow, ExperimentRow.id == RunRow.experiment_id)
+    .where(RunRow.id == bindparam("run_id"))
+)
 
 
 def _upsert(conn: Connection, table):  # type: ignore[no-untyped-def]
@@ -103,10 +109,15 @@ class SqlRunStore:
             tags=dict(new.tags),
         )
 
-    def end(self, run_id: str, status: RunStatus, end_time: int) -> None:
+    def end(
+        self, run_id: str, status: RunStatus, end_time: int, last_points: Sequence[Metric] = ()
+    ) -> None:
+        """Move the run to a terminal status, storing ``last_points`` in the same transaction."""
         with self._db.write() as conn:
             row = self._row(conn, run_id)
             RunStatus(row.status).check_transition(status, run_id)
+            if last_points:
+                self._append_points(conn, row.pk, run_id, last_points)
             conn.execute(
                 update(RunRow)
                 .where(RunRow.pk == row.pk)
@@ -181,47 +192,37 @@ class SqlRunStore:
         """Append points in one transaction and advance each key's latest value."""
         if not points:
             return
+        with self._db.write() as conn:
+            self._append_points(conn, self._running_row(conn, run_id).pk, run_id, points)
+
+    def _append_points(
+        self, conn: Connection, pk: int, run_id: str, points: Sequence[Metric]
+    ) -> None:
         latest: dict[str, Metric] = {}
         for p in points:
             best = latest.get(p.key)
             if best is None or (p.step, p.timestamp) >= (best.step, best.timestamp):
                 latest[p.key] = p
-        with self._db.write() as conn:
-            pk = self._running_row(conn, run_id).pk
-            _insert_points(conn, pk, points)
-            stmt = _upsert(conn, LatestMetricRow)
-            newer = (stmt.excluded.step > LatestMetricRow.step) | (
-                (stmt.excluded.step == LatestMetricRow.step)
-                & (stmt.excluded.timestamp >= LatestMetricRow.timestamp)
-            )
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[LatestMetricRow.run_pk, LatestMetricRow.key],
-                set_={
-                    "value": stmt.excluded.value,
-                    "step": stmt.excluded.step,
-                    "timestamp": stmt.excluded.timestamp,
-                },
-                where=newer,
-            )
-            conn.execute(
-                stmt,
-                [
-                    {
-                        "run_pk": pk,
-                        "key": m.key,
-                        "value": None if math.isnan(m.value) else m.value,
-                        "step": m.step,
-                        "timestamp": m.timestamp,
-                    }
-                    for m in latest.values()
-                ],
-            )
-            self._db.audit(
-                conn,
-                "run.log_metrics",
-                f"runs:/{run_id}",
-                {"points": len(points), "keys": sorted(latest)[:50]},
-            )
+        _insert_points(conn, pk, points)
+        conn.execute(
+            _latest_upsert(conn.dialect.name),
+            [
+                {
+                    "run_pk": pk,
+                    "key": m.key,
+                    "value": None if math.isnan(m.value) else m.value,
+                    "step": m.step,
+                    "timestamp": m.timestamp,
+                }
+                for m in latest.values()
+            ],
+        )
+        self._db.audit(
+            conn,
+            "run.log_metrics",
+            f"runs:/{run_id}",
+            {"points": len(points), "keys": sorted(latest)[:50]},
+        )
 
     def metric_history(self, run_id: str, key: str) -> list[Metric]:
         with self._db.read() as conn:
@@ -311,11 +312,7 @@ class SqlRunStore:
         return Page(tuple(runs), token)
 
     def _row(self, conn: Connection, run_id: str):  # type: ignore[no-untyped-def]
-        row = conn.execute(
-            select(RunRow, ExperimentRow.name.label("experiment_name"))
-            .join(ExperimentRow, ExperimentRow.id == RunRow.experiment_id)
-            .where(RunRow.id == run_id)
-        ).first()
+        row = conn.execute(_RUN_BY_ID, {"run_id": run_id}).first()
         if row is None:
             raise RunNotFound(f"no run with id {run_id!r}; `yard runs list` shows the runs")
         return row
@@ -378,6 +375,25 @@ class SqlRunStore:
             )
             for r in rows
         ]
+
+
+@functools.cache
+def _latest_upsert(dialect: str):  # type: ignore[no-untyped-def]
+    """Insert-or-advance of latest_metrics: only a later (step, timestamp) replaces a value."""
+    stmt = (sqlite if dialect == "sqlite" else postgresql).insert(LatestMetricRow)
+    newer = (stmt.excluded.step > LatestMetricRow.step) | (
+        (stmt.excluded.step == LatestMetricRow.step)
+        & (stmt.excluded.timestamp >= LatestMetricRow.timestamp)
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[LatestMetricRow.run_pk, LatestMetricRow.key],
+        set_={
+            "value": stmt.excluded.value,
+            "step": stmt.excluded.step,
+            "timestamp": stmt.excluded.timestamp,
+        },
+        where=newer,
+    )
 
 
 def _insert_points(conn: Connection, run_pk: int, points: Sequence[Metric]) -> None:
