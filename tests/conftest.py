@@ -21,7 +21,7 @@ PG_SKIP = f"set {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test) to run
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the developer's YARD_* settings."""
-    for name in ("YARD_URI", "YARD_BLOBS", "YARD_USER", "YARD_TOKEN"):
+    for name in ("YARD_URI", "YARD_BLOBS", "YARD_USER", "YARD_TOKEN", "YARD_S3_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("YARD_USER", "tester")
 

@@ -220,3 +220,16 @@ def test_runs_share_one_environment_blob(workspace_dir: Path) -> None:
             pass
         digests.add(yard.get_run(run.id).environment_digest)
     assert len(digests) == 1
+
+
+def test_log_artifacts_refuses_links_that_leave_the_folder(workspace_dir: Path) -> None:
+    secret = workspace_dir / "secret.txt"
+    secret.write_text("do not upload")
+    folder = workspace_dir / "out"
+    folder.mkdir()
+    (folder / "ok.txt").write_text("fine")
+    (folder / "leak.txt").symlink_to(secret)
+    run = yard.start_run(experiment="e")
+    with run, pytest.raises(InvalidArtifactPath, match="outside"):
+        yard.log_artifacts(folder)
+    assert client().store.runs.artifacts(run.id) == []

@@ -10,7 +10,7 @@
     │   ├── FilterSyntaxError        carries the position and what was expected
     │   ├── InvalidName              metric / param / tag / experiment names
     │   ├── InvalidValue             metric values, param values
-    │   └── InvalidArtifactPath      absolute paths, `..`, empty segments
+    │   └── InvalidArtifactPath      absolute paths, `..`, drives, control characters
     ├── Conflict
     │   ├── AlreadyExists
     │   ├── ParamConflict            a param logged twice with different values

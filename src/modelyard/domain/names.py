@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import numbers
 import posixpath
 import re
@@ -13,6 +12,7 @@ MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
 MAX_EXPERIMENT_NAME_LENGTH = 200
+MAX_ARTIFACT_PATH_LENGTH = 1000  # the width of artifacts.path
 
 _KEY_RE = re.compile(r"[A-Za-z0-9_\-.:/ ]+")
 _valid_keys: set[str] = set()
@@ -98,10 +98,6 @@ def check_experiment_name(name: object) -> str:
     return name
 
 
-def is_finite(value: float) -> bool:
-    return math.isfinite(value)
-
-
 def check_artifact_path(path: object) -> str:
     """Normalise a logical artifact path, refusing anything that could escape its root."""
     if not isinstance(path, str) or not path:
@@ -110,6 +106,13 @@ def check_artifact_path(path: object) -> str:
         raise InvalidArtifactPath(
             f"artifact path {path!r} contains a NUL or backslash; use '/' between folders"
         )
+    if len(path) > MAX_ARTIFACT_PATH_LENGTH:
+        raise InvalidArtifactPath(
+            f"artifact path {path[:40]!r}... is {len(path)} characters; the limit is "
+            f"{MAX_ARTIFACT_PATH_LENGTH}"
+        )
+    if any(ord(c) < 32 or c == "\x7f" for c in path):
+        raise InvalidArtifactPath(f"artifact path {path!r} contains a control character")
     if path.startswith("/") or re.match(r"^[A-Za-z]:", path):
         raise InvalidArtifactPath(
             f"artifact path {path!r} is absolute; give a path relative to the run, "
@@ -119,6 +122,10 @@ def check_artifact_path(path: object) -> str:
     if any(part == ".." for part in parts):
         raise InvalidArtifactPath(
             f"artifact path {path!r} contains '..' and would escape the run's artifacts"
+        )
+    if ":" in path:  # a drive ('a/C:/x') or an NTFS stream ('a/b:c') once joined on Windows
+        raise InvalidArtifactPath(
+            f"artifact path {path!r} contains ':'; use letters, digits, - _ ."
         )
     normal = posixpath.normpath(path)
     if normal in (".", "") or any(part in ("", ".") for part in normal.split("/")):

@@ -9,9 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from modelyard.domain.names import check_experiment_name, check_key, tag_text
 from modelyard.domain.records import Metric, NewRun, Run
@@ -19,6 +17,9 @@ from modelyard.tracking import _environment
 from modelyard.tracking._batcher import MetricBatcher, SyncMetricWriter
 from modelyard.tracking._run import ActiveRun
 from modelyard.workspace import Workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class TrackingClient:
@@ -129,6 +130,8 @@ class TrackingClient:
 
 def runs_frame(runs: Sequence[Run]) -> pd.DataFrame:
     """One row per run: attributes, then ``metrics.*``, ``params.*`` and ``tags.*`` columns."""
+    import pandas as pd  # imported on use: it costs ~0.3 s, and the CLI never needs it
+
     rows = []
     for run in runs:
         row: dict[str, Any] = {

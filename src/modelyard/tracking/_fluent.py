@@ -13,15 +13,16 @@ import signal
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from modelyard.domain.records import Artifact, Metric, Run, RunStatus
 from modelyard.errors import InvalidState
 from modelyard.tracking._client import TrackingClient, runs_frame
 from modelyard.tracking._run import ActiveRun, RunTerminated
 from modelyard.workspace import Settings, open_workspace, resolve
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _active: contextvars.ContextVar[tuple[ActiveRun, ...]] = contextvars.ContextVar(
     "yard_active_runs", default=()

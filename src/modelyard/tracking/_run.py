@@ -118,7 +118,13 @@ class ActiveRun:
         if not folder.is_dir():
             raise InvalidArtifactPath(f"{folder} is not a folder; log_artifact() takes files")
         artifacts = []
+        root = folder.resolve()
         for source in sorted(p for p in folder.rglob("*") if p.is_file()):
+            if not source.resolve().is_relative_to(root):
+                raise InvalidArtifactPath(
+                    f"{source} links to {source.resolve()}, outside {folder}; copy the file "
+                    "into the folder or log it with log_artifact()"
+                )
             relative = source.relative_to(folder).as_posix()
             logical = check_artifact_path(_join(artifact_path, relative))
             digest, size = self._client.blobs.put_file(source)
