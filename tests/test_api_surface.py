@@ -19,9 +19,11 @@ EXPECTED = {
     "flush",
     "get_metric_history",
     "get_run",
+    "load_dataset",
     "init_workspace",
     "log_artifact",
     "log_artifacts",
+    "log_dataset",
     "log_dict",
     "log_metric",
     "log_metrics",
@@ -32,6 +34,7 @@ EXPECTED = {
     "set_tag",
     "set_tags",
     "start_run",
+    "use_dataset",
 }
 
 

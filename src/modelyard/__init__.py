@@ -7,6 +7,8 @@ The Python API::
         yard.log_params({"n_estimators": 200})
         yard.log_metrics({"auc": 0.91}, step=1)
     yard.search_runs("churn", filter="metrics.auc > 0.8", order_by=["metrics.auc desc"])
+    with yard.start_run(experiment="churn"):
+        frame = yard.load_dataset("churn@2")        # records data:churn@2 -used_by-> the run
 """
 
 from modelyard import errors
@@ -19,8 +21,10 @@ from modelyard.tracking import (
     flush,
     get_metric_history,
     get_run,
+    load_dataset,
     log_artifact,
     log_artifacts,
+    log_dataset,
     log_dict,
     log_metric,
     log_metrics,
@@ -30,6 +34,7 @@ from modelyard.tracking import (
     set_tag,
     set_tags,
     start_run,
+    use_dataset,
 )
 from modelyard.workspace import init_workspace, open_workspace
 
@@ -51,8 +56,10 @@ __all__ = [
     "get_metric_history",
     "get_run",
     "init_workspace",
+    "load_dataset",
     "log_artifact",
     "log_artifacts",
+    "log_dataset",
     "log_dict",
     "log_metric",
     "log_metrics",
@@ -63,4 +70,5 @@ __all__ = [
     "set_tag",
     "set_tags",
     "start_run",
+    "use_dataset",
 ]

@@ -5,6 +5,7 @@
     │   ├── ExperimentNotFound
     │   ├── RunNotFound
     │   ├── BlobNotFound
+    │   ├── DatasetNotFound          unknown dataset or version
     │   └── StoreNotFound            no .yard/ here or above; run `yard init`
     ├── InvalidInput(ValueError)
     │   ├── FilterSyntaxError        carries the position and what was expected
@@ -14,6 +15,7 @@
     ├── Conflict
     │   ├── AlreadyExists
     │   ├── ParamConflict            a param logged twice with different values
+    │   ├── SourceChanged            a file changed while it was being read
     │   └── InvalidState             e.g. logging to a finished run
     ├── IntegrityError               a blob whose bytes do not match its digest
     └── StoreError                   the backend failed (database, file system)
@@ -45,6 +47,10 @@ class RunNotFound(NotFound):
 
 class BlobNotFound(NotFound):
     code = "blob_not_found"
+
+
+class DatasetNotFound(NotFound):
+    code = "dataset_not_found"
 
 
 class StoreNotFound(NotFound):
@@ -96,6 +102,10 @@ class ParamConflict(Conflict):
     code = "param_conflict"
 
 
+class SourceChanged(Conflict):
+    code = "source_changed"
+
+
 class InvalidState(Conflict):
     code = "invalid_state"
 
@@ -112,6 +122,7 @@ __all__ = [
     "AlreadyExists",
     "BlobNotFound",
     "Conflict",
+    "DatasetNotFound",
     "ExperimentNotFound",
     "FilterSyntaxError",
     "IntegrityError",
@@ -123,6 +134,7 @@ __all__ = [
     "NotFound",
     "ParamConflict",
     "RunNotFound",
+    "SourceChanged",
     "StoreError",
     "StoreNotFound",
     "YardError",

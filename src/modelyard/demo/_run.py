@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from modelyard.data import DataClient, DatasetVersion
 from modelyard.demo._data import churn_frame, features
 from modelyard.errors import AlreadyExists, InvalidState
 from modelyard.tracking import TrackingClient
@@ -28,8 +29,17 @@ def run_demo(folder: Path) -> None:
     console.rule("[bold]modelyard demo")
     console.print(f"workspace: {workspace.settings.root}")
 
-    console.rule("1. experiment tracking")
+    console.rule("1. data versioning")
     frame = churn_frame()
+    data = DataClient(workspace)
+    dataset = data.add_frame(frame, "churn", message="generated churn extract").version
+    ref = f"{dataset.dataset}@{dataset.number}"
+    console.print(
+        f"  added dataset [bold]{dataset.uri}[/] ({dataset.short_digest}): "
+        f"{dataset.rows:,} rows, {len(dataset.profile.columns) if dataset.profile else 0} columns"
+    )
+
+    console.rule("2. experiment tracking")
     x, y = features(frame), frame["churned"].to_numpy()
     x_train, x_test, y_train, y_test = sklearn.model_selection.train_test_split(
         x, y, test_size=0.25, random_state=0, stratify=y
@@ -54,12 +64,14 @@ def run_demo(folder: Path) -> None:
     ]
     with client.start_run("churn", name="model-sweep", tags={"team": "risk"}) as sweep:
         sweep.log_params({"rows": len(frame), "test_size": 0.25})
+        data.use(ref, consumer=sweep.uri)
         for name, estimator, params in candidates:
             started = time.perf_counter()
             with client.start_run(
                 "churn", name=name, tags={"family": estimator.__name__}, parent_id=sweep.id
             ) as run:
                 run.log_params(params)
+                data.use(ref, consumer=run.uri)
                 model = estimator(**params).fit(x_train, y_train)
                 scores = model.predict_proba(x_test)[:, 1]
                 predicted = (scores >= 0.5).astype(int)
@@ -91,10 +103,10 @@ def run_demo(folder: Path) -> None:
         filter="metrics.auc > 0.5 and attributes.status = 'FINISHED'",
         order_by=["metrics.auc desc"],
     )
-    _summary(best, client)
+    _summary(best, client, dataset)
 
 
-def _summary(runs, client: TrackingClient) -> None:  # type: ignore[no-untyped-def]
+def _summary(runs, client: TrackingClient, dataset: DatasetVersion) -> None:  # type: ignore[no-untyped-def]
     console.rule("summary")
     table = Table("run", "auc", "f1", "accuracy", "params", title="churn runs, best first")
     for run in runs:
@@ -114,9 +126,15 @@ def _summary(runs, client: TrackingClient) -> None:  # type: ignore[no-untyped-d
         f"{len(audit)} audit events recorded"
         + (f"; {len(history)} staged auc points for the best run" if history else "")
     )
+    used = client.store.lineage.downstream(dataset.uri)
+    console.print(
+        f"training data: [bold]{dataset.uri}[/] ({dataset.short_digest}, {dataset.rows:,} rows), "
+        f"used by {len(used)} runs"
+    )
     console.print(
         "next, in that folder: "
-        '`yard runs list -e churn -o "metrics.auc desc"`, `yard runs show <id>`'
+        '`yard runs list -e churn -o "metrics.auc desc"`, `yard runs show <id>`, '
+        f"`yard data show {dataset.dataset}@{dataset.number}`"
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from modelyard.domain.datasets import Dataset, DatasetVersion, NewDatasetVersion, VersionAdded
 from modelyard.domain.records import (
     Artifact,
     AuditEvent,
@@ -22,6 +23,7 @@ from modelyard.domain.records import (
     Run,
     RunStatus,
 )
+from modelyard.domain.uris import DatasetRef
 
 
 class ExperimentStore(Protocol):
@@ -66,6 +68,15 @@ class LineageStore(Protocol):
     def downstream(self, uri: str) -> list[LineageEdge]: ...
 
 
+class DatasetStore(Protocol):
+    def add_version(self, new: NewDatasetVersion) -> VersionAdded: ...
+    def get(self, name: str) -> Dataset: ...
+    def list(self) -> list[Dataset]: ...
+    def versions(self, name: str) -> list[DatasetVersion]: ...
+    def resolve(self, ref: DatasetRef) -> DatasetVersion: ...
+    def find_by_source(self, source: str) -> DatasetVersion | None: ...
+
+
 class AuditLog(Protocol):
     def events(self, *, subject: str | None = None, limit: int = 100) -> list[AuditEvent]: ...
 
@@ -78,6 +89,7 @@ class MetadataStore:
     runs: RunStore
     lineage: LineageStore
     audit: AuditLog
+    datasets: DatasetStore
     actor: str
     uri: str
     close: Callable[[], None]

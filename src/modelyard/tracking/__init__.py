@@ -1,6 +1,8 @@
-"""Experiment tracking: runs, params, metrics (batched), tags, artifacts, environment, search."""
+"""Experiment tracking: runs, params, metrics (batched), tags, artifacts, environment, search,
+and the datasets runs use and produce."""
 
 from modelyard.tracking._client import TrackingClient, runs_frame
+from modelyard.tracking._datasets import load_dataset, log_dataset, use_dataset
 from modelyard.tracking._fluent import (
     active_run,
     client,
@@ -31,8 +33,10 @@ __all__ = [
     "flush",
     "get_metric_history",
     "get_run",
+    "load_dataset",
     "log_artifact",
     "log_artifacts",
+    "log_dataset",
     "log_dict",
     "log_metric",
     "log_metrics",
@@ -43,4 +47,5 @@ __all__ = [
     "set_tag",
     "set_tags",
     "start_run",
+    "use_dataset",
 ]

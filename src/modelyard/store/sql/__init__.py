@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from modelyard.store.base import MetadataStore
 from modelyard.store.sql._audit import SqlAuditLog, SqlLineageStore
+from modelyard.store.sql._data import SqlDatasetStore
 from modelyard.store.sql._database import Database
 from modelyard.store.sql._engine import HEAD_REVISION, create_store_engine, migrate
 from modelyard.store.sql._experiments import SqlExperimentStore
@@ -21,6 +22,7 @@ def open_sql_store(url: str, *, actor: str) -> MetadataStore:
         runs=SqlRunStore(db, experiments),
         lineage=SqlLineageStore(db),
         audit=SqlAuditLog(db),
+        datasets=SqlDatasetStore(db),
         actor=actor,
         uri=url,
         close=engine.dispose,

@@ -152,3 +152,38 @@ class AuditRow(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     __table_args__ = (Index("ix_audit_subject", "subject"),)
+
+
+class DatasetRow(Base):
+    __tablename__ = "datasets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class DatasetVersionRow(Base):
+    """One immutable version: its manifest (a blob) lists every file's path, digest, size."""
+
+    __tablename__ = "dataset_versions"
+
+    pk: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    content_digest: Mapped[str] = mapped_column(String(80))
+    manifest_digest: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(250), default="")
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    total_size: Mapped[int] = mapped_column(BigInteger)
+    file_count: Mapped[int] = mapped_column(BigInteger)
+    rows: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    source: Mapped[str] = mapped_column(Text, default="")
+    profile: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "number", name="uq_dataset_version_number"),
+        Index("ix_dataset_versions_digest", "dataset_id", "content_digest"),
+    )

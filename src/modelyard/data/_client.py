@@ -1,0 +1,435 @@
+"""DataClient: datasets and versions against one workspace (metadata store + blob store)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from modelyard.blobs import open_blob_store
+from modelyard.data import _transfer
+from modelyard.data._diff import DatasetDiff, diff_versions
+from modelyard.data._ingest import IngestStats, changed, hash_only, ingest
+from modelyard.data._manifest import Entry, Manifest
+from modelyard.data._profile import profile_file, profile_table, read_table, tabular_format
+from modelyard.data._scan import StatCache, scan
+from modelyard.domain.datasets import (
+    Dataset,
+    DatasetKind,
+    DatasetVersion,
+    NewDatasetVersion,
+    TableProfile,
+)
+from modelyard.domain.records import LineageEdge
+from modelyard.domain.uris import DatasetRef, check_dataset_name, parse_dataset_ref
+from modelyard.errors import BlobNotFound, DatasetNotFound, InvalidValue
+from modelyard.workspace import Workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+USED_BY = "used_by"
+PRODUCED = "produced"
+Progress = Callable[[int, int], None]  # (bytes done, bytes to read)
+
+
+@dataclass(frozen=True, slots=True)
+class AddResult:
+    """``created`` is False when the content equals the latest version (nothing recorded)."""
+
+    version: DatasetVersion
+    created: bool
+    files: int
+    files_read: int
+    bytes_read: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class VersionDetails:
+    version: DatasetVersion
+    entries: tuple[Entry, ...]
+    used_by: tuple[LineageEdge, ...]  # runs (and later pipelines) that used this version
+    produced_by: tuple[LineageEdge, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DataStatus:
+    """How a folder or file on disk differs from a recorded version."""
+
+    version: DatasetVersion
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    modified: tuple[str, ...]
+    unchanged: int
+    files_read: int
+
+    @property
+    def clean(self) -> bool:
+        return not (self.added or self.removed or self.modified)
+
+
+class DataClient:
+    """Explicit entry point to data versioning; ``yard.use_dataset`` & co. are built on it."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.store = workspace.store
+        self.blobs = workspace.blobs
+        root = workspace.settings.root
+        if root is not None:
+            self.cache_dir = root / "cache"
+        else:
+            base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+            self.cache_dir = Path(base) / "modelyard"
+
+    # -- recording ----------------------------------------------------------------------------
+
+    def add(
+        self,
+        source: str | os.PathLike[str],
+        name: str,
+        *,
+        message: str = "",
+        progress: Progress | None = None,
+        profile: TableProfile | None = None,
+        record_source: bool = True,
+    ) -> AddResult:
+        """Version a file or a folder as the next version of ``name``.
+
+        Content equal to the latest version records nothing (``created`` is False).
+        """
+        started = time.perf_counter()
+        check_dataset_name(name)
+        path = Path(source)
+        files, single = scan(path)
+        kind = DatasetKind.FILE if single else DatasetKind.FOLDER
+        source_key = os.path.realpath(path)
+        previous = self._latest(name)
+        known = self._known_locations(previous)
+        cache = StatCache(self.cache_dir / "stats.db")
+        try:
+            cached = cache.load(source_key)
+            total = sum(f.size for f in files)
+            done = [0]
+
+            def advance(n: int) -> None:
+                done[0] += n
+                if progress is not None:
+                    progress(done[0], total)
+
+            entries, stats, updates = ingest(
+                files, self.blobs, cached, known, progress=advance if progress else None
+            )
+            cache.save(updates)
+        finally:
+            cache.close()
+        manifest = Manifest(kind, tuple(entries))
+        content = manifest.content_digest
+        if previous is not None and previous.content_digest == content:
+            return self._result(previous, False, files, stats, started)
+        if profile is None and single and tabular_format(files[0].path):
+            profile = profile_file(files[0].absolute)
+            if os.stat(files[0].absolute).st_mtime_ns != files[0].mtime_ns:
+                raise changed(files[0].absolute)
+        manifest_digest, _ = self.blobs.put_bytes(manifest.to_json())
+        added = self.store.datasets.add_version(
+            NewDatasetVersion(
+                dataset=name,
+                content_digest=content,
+                manifest_digest=manifest_digest,
+                kind=kind,
+                message=message,
+                author=self.store.actor,
+                total_size=manifest.total_size,
+                file_count=len(entries),
+                source=source_key if record_source else "",
+                profile=profile,
+            )
+        )
+        return self._result(added.version, added.created, files, stats, started)
+
+    def add_frame(
+        self, frame: pd.DataFrame, name: str, *, message: str = "", file_name: str | None = None
+    ) -> AddResult:
+        """Version a pandas DataFrame as one Parquet file (``<name>.parquet``)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        check_dataset_name(name)
+        try:
+            table = pa.Table.from_pandas(frame)
+        except (pa.ArrowException, TypeError, ValueError) as exc:
+            raise InvalidValue(
+                f"cannot store this DataFrame as Parquet: {exc}; give columns one type each",
+                field="frame",
+            ) from exc
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="yard-frame-", dir=self.cache_dir) as folder:
+            path = Path(folder) / (file_name or f"{name}.parquet")
+            pq.write_table(table, path)
+            return self.add(
+                path,
+                name,
+                message=message,
+                profile=profile_table(table, "parquet"),
+                record_source=False,
+            )
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def list(self) -> list[Dataset]:
+        return self.store.datasets.list()
+
+    def versions(self, name: str) -> list[DatasetVersion]:
+        return self.store.datasets.versions(name)
+
+    def resolve(self, ref: str | DatasetRef) -> DatasetVersion:
+        return self.store.datasets.resolve(_ref(ref))
+
+    def manifest(self, version: DatasetVersion) -> Manifest:
+        try:
+            data = self.blobs.get_bytes(version.manifest_digest)
+        except BlobNotFound as exc:
+            raise BlobNotFound(
+                f"the manifest of {version.uri} ({version.manifest_digest}) is not in the blob "
+                f"store {self.blobs.url}; `yard data pull {version.dataset}@{version.number} "
+                "--remote <url>` fetches it"
+            ) from exc
+        return Manifest.from_json(data, version.manifest_digest)
+
+    def show(self, ref: str | DatasetRef) -> VersionDetails:
+        version = self.resolve(ref)
+        manifest = self.manifest(version)
+        lineage = self.store.lineage
+        return VersionDetails(
+            version,
+            manifest.entries,
+            tuple(lineage.downstream(version.uri)),
+            tuple(lineage.upstream(version.uri)),
+        )
+
+    def diff(self, old: str | DatasetRef, new: str | DatasetRef) -> DatasetDiff:
+        a, b = self.resolve(old), self.resolve(new)
+        return diff_versions(a, self.manifest(a), b, self.manifest(b))
+
+    def get(
+        self,
+        ref: str | DatasetRef,
+        destination: str | os.PathLike[str],
+        *,
+        link: bool = True,
+        force: bool = False,
+    ) -> list[Path]:
+        """Materialise a version below ``destination``: hard links where possible, else copies.
+
+        Hard-linked files share the store's read-only bytes: copy one before editing it, or
+        pass ``link=False``.
+        """
+        version = self.resolve(ref)
+        return _transfer.materialise(
+            self.blobs,
+            self.manifest(version),
+            Path(destination),
+            link=link,
+            force=force,
+            label=version.uri,
+        )
+
+    def status(
+        self, source: str | os.PathLike[str], ref: str | DatasetRef | None = None
+    ) -> DataStatus:
+        """What changed on disk since ``ref`` (default: the version last added from here)."""
+        path = Path(source)
+        files, _ = scan(path)
+        source_key = os.path.realpath(path)
+        if ref is not None:
+            version = self.resolve(ref)
+        else:
+            found = self.store.datasets.find_by_source(source_key)
+            if found is None:
+                raise DatasetNotFound(
+                    f"no dataset version was added from {source_key}; pass the dataset name "
+                    "(yard data status <path> --name <dataset>)"
+                )
+            version = found
+        recorded = self.manifest(version).by_path()
+        cache = StatCache(self.cache_dir / "stats.db")
+        try:
+            cached = cache.load(source_key)
+            digests: dict[str, str] = {}
+            to_read = []
+            for f in files:
+                hit = cached.get(f.absolute)
+                if hit is not None and hit[:3] == f.key:
+                    digests[f.path] = hit[3]
+                elif f.path in recorded and recorded[f.path].size != f.size:
+                    digests[f.path] = ""  # a different size is a change; no need to read it
+                else:
+                    to_read.append(f)
+            updates = hash_only(to_read)
+            digests.update({f.path: d for f, d, _ in updates})
+            cache.save(updates)
+        finally:
+            cache.close()
+        if version.kind is DatasetKind.FILE and len(files) == 1 and len(recorded) == 1:
+            (only,) = recorded.values()
+            recorded = {files[0].path: only}
+        added = tuple(p for p in digests if p not in recorded)
+        removed = tuple(p for p in recorded if p not in digests)
+        modified = tuple(p for p, d in digests.items() if p in recorded and recorded[p].digest != d)
+        unchanged = len(digests) - len(added) - len(modified)
+        return DataStatus(version, added, removed, modified, unchanged, len(to_read))
+
+    # -- remotes ------------------------------------------------------------------------------
+
+    def push(
+        self,
+        remote: str,
+        refs: Iterable[str | DatasetRef] = (),
+        *,
+        storage_options: Mapping[str, Any] | None = None,
+    ) -> _transfer.TransferResult:
+        """Upload the blobs of ``refs`` (default: every version) that ``remote`` lacks."""
+        target = open_blob_store(_transfer.check_remote(remote), storage_options=storage_options)
+        digests: set[str] = set()
+        for version in self._selected(refs):
+            digests.add(version.manifest_digest)
+            digests |= self.manifest(version).blobs()
+        return _transfer.push(self.blobs, target, digests)
+
+    def pull(
+        self,
+        refs: Iterable[str | DatasetRef],
+        remote: str,
+        *,
+        storage_options: Mapping[str, Any] | None = None,
+    ) -> _transfer.TransferResult:
+        """Download what the workspace store lacks of ``refs`` from ``remote``, verified."""
+        source = open_blob_store(_transfer.check_remote(remote), storage_options=storage_options)
+        versions = self._selected(refs)
+        first = _transfer.pull(self.blobs, source, {v.manifest_digest for v in versions})
+        digests: set[str] = set()
+        for version in versions:
+            digests |= self.manifest(version).blobs()
+        rest = _transfer.pull(self.blobs, source, digests)
+        return _transfer.TransferResult(
+            first.copied + rest.copied,
+            first.copied_bytes + rest.copied_bytes,
+            first.present + rest.present,
+        )
+
+    # -- use in runs --------------------------------------------------------------------------
+
+    def use(self, ref: str | DatasetRef, *, consumer: str | None = None) -> Path:
+        """A local path to the version (cached under ``.yard/cache``); with ``consumer``
+        (e.g. ``runs:/<id>``) the lineage edge ``data:name@n -used_by-> consumer`` is recorded.
+
+        A single-file version gives the file's path, a folder version the folder's.
+        """
+        version = self.resolve(ref)
+        if consumer is not None:
+            self.store.lineage.add(version.uri, consumer, USED_BY)
+        folder = self.checkout(version)
+        if version.kind is DatasetKind.FILE:
+            (entry,) = self.manifest(version).entries
+            return folder / entry.path
+        return folder
+
+    def load(self, ref: str | DatasetRef, *, consumer: str | None = None) -> pd.DataFrame:
+        """A tabular version (Parquet/CSV file, or a folder of Parquet files) as a DataFrame."""
+        path = self.use(ref, consumer=consumer)
+        if path.is_file():
+            return read_table(path).to_pandas()
+        import pyarrow as pa
+
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.name != ".complete")
+        if not files or any(tabular_format(p) != "parquet" for p in files):
+            raise InvalidValue(
+                f"{ref} is a folder that is not all Parquet files; use use_dataset() for its "
+                "path and read the files yourself",
+                field="dataset",
+            )
+        return pa.concat_tables([read_table(p) for p in files]).to_pandas()
+
+    def record_output(self, producer: str, version: DatasetVersion) -> LineageEdge:
+        """Record ``producer -produced-> data:name@n`` (e.g. a run that wrote the data)."""
+        return self.store.lineage.add(producer, version.uri, PRODUCED)
+
+    def checkout(self, version: DatasetVersion) -> Path:
+        """The version materialised (once) in the workspace cache; returns its folder."""
+        folder = self.cache_dir / "data" / version.dataset / str(version.number)
+        marker = folder / ".complete"
+        if marker.exists():
+            return folder
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = folder.with_name(f".{version.number}.{uuid.uuid4().hex[:8]}")
+        try:
+            _transfer.materialise(
+                self.blobs,
+                self.manifest(version),
+                staging,
+                link=True,
+                force=False,
+                label=version.uri,
+            )
+            (staging / ".complete").write_text(version.content_digest + "\n")
+            try:
+                os.rename(staging, folder)
+            except OSError:
+                if not marker.exists():  # not another process finishing first: a real error
+                    shutil.rmtree(folder, ignore_errors=True)
+                    os.rename(staging, folder)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return folder
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _latest(self, name: str) -> DatasetVersion | None:
+        try:
+            return self.store.datasets.resolve(DatasetRef(name))
+        except DatasetNotFound:
+            return None
+
+    def _known_locations(
+        self, previous: DatasetVersion | None
+    ) -> dict[str, tuple[str | None, int]]:
+        """Where the previous version's bytes are, for the blobs that are still there."""
+        if previous is None:
+            return {}
+        try:
+            manifest = self.manifest(previous)
+        except BlobNotFound:
+            return {}
+        present = {b for b in manifest.blobs() if self.blobs.exists(b)}
+        return {e.digest: e.location for e in manifest.entries if (e.pack or e.digest) in present}
+
+    def _selected(self, refs: Iterable[str | DatasetRef]) -> list[DatasetVersion]:
+        chosen = [self.resolve(r) for r in refs]
+        if chosen:
+            return chosen
+        return [v for d in self.list() for v in self.versions(d.name)]
+
+    @staticmethod
+    def _result(
+        version: DatasetVersion, created: bool, files: list, stats: IngestStats, started: float
+    ) -> AddResult:  # type: ignore[type-arg]
+        return AddResult(
+            version,
+            created,
+            len(files),
+            stats.files_read,
+            stats.bytes_read,
+            time.perf_counter() - started,
+        )
+
+
+def _ref(ref: str | DatasetRef) -> DatasetRef:
+    return ref if isinstance(ref, DatasetRef) else parse_dataset_ref(ref)

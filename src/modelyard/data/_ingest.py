@@ -1,0 +1,264 @@
+"""Turning the files of a source into stored bytes and manifest entries.
+
+- Files the stat cache vouches for, whose bytes are already stored, are not read at all.
+- Small files are read and hashed on a thread pool (blake3 releases the GIL) and appended to
+  *packs*: one blob per ~32 MiB of small files, written with one fsync, instead of one file
+  (and one fsync) per small file. A pack is an ordinary content-addressed blob.
+- Large files are streamed into a blob of their own: read once, hashed while written.
+
+Every digest is computed from the bytes actually read. A file whose size, mtime or inode
+differs before, during or after its read raises SourceChanged: nothing is recorded.
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from modelyard.blobs import BlobStore, hash_bytes, hash_file
+from modelyard.data._manifest import Entry
+from modelyard.data._scan import FileStat
+from modelyard.errors import InvalidValue, SourceChanged
+
+PACK_FILE_MAX = 512 << 10  # files up to this size go into packs
+PACK_TARGET = 32 << 20  # a pack is written once it holds this much
+WINDOW = 256  # small files in flight on the thread pool
+
+Progress = Callable[[int], None]
+Location = tuple[str | None, int]  # (pack digest or None for a blob of its own, offset)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestStats:
+    files_read: int
+    bytes_read: int
+    packs_written: int
+    blobs_written: int
+
+
+def workers() -> int:
+    return max(4, min(16, 2 * (os.cpu_count() or 2)))
+
+
+def ingest(
+    files: list[FileStat],
+    blobs: BlobStore,
+    cached: dict[str, tuple[int, int, int, str]],
+    known: dict[str, Location],
+    *,
+    progress: Progress | None = None,
+) -> tuple[list[Entry], IngestStats, list[tuple[FileStat, str, int]]]:
+    """Store what is not stored yet; return entries in ``files`` order, stats, cache rows."""
+    entries: dict[str, Entry] = {}
+    small: list[FileStat] = []
+    large: list[FileStat] = []
+    for f in files:
+        hit = cached.get(f.absolute)
+        if hit is not None and hit[:3] == f.key:
+            digest = hit[3]
+            location = known.get(digest)
+            if location is not None:
+                entries[f.path] = Entry(f.path, digest, f.size, *location)
+                continue
+            if f.size > PACK_FILE_MAX and blobs.exists(digest):
+                entries[f.path] = Entry(f.path, digest, f.size)
+                continue
+        (large if f.size > PACK_FILE_MAX else small).append(f)
+
+    updates: list[tuple[FileStat, str, int]] = []
+    packer = _Packer(blobs, known)
+    bytes_read = 0
+    blobs_written = 0
+    with ThreadPoolExecutor(max_workers=workers(), thread_name_prefix="yard-hash") as pool:
+        for f, data, digest, read_ns in _windowed(pool, _read_small, small):
+            updates.append((f, digest, read_ns))
+            bytes_read += len(data)
+            packer.add(f, digest, data)
+            if progress is not None:
+                progress(len(data))
+        packer.flush()
+        for f, digest, read_ns in pool.map(lambda f: _store_large(f, blobs, progress), large):
+            updates.append((f, digest, read_ns))
+            entries[f.path] = Entry(f.path, digest, f.size)
+            bytes_read += f.size
+            blobs_written += 1
+    entries.update(packer.entries)
+    ordered = [entries[f.path] for f in files]
+    stats = IngestStats(len(small) + len(large), bytes_read, packer.packs, blobs_written)
+    return ordered, stats, updates
+
+
+def hash_only(files: list[FileStat]) -> list[tuple[FileStat, str, int]]:
+    """(file, digest, read time) for files read only to compare them, stored nowhere."""
+
+    def one(f: FileStat) -> tuple[FileStat, str, int]:
+        if f.size <= PACK_FILE_MAX:
+            got, _, digest, started = _read_small(f)
+            return got, digest, started
+        started = time.time_ns()
+        try:
+            digest, size = hash_file(f.absolute)
+        except OSError as exc:
+            raise _unreadable(f, exc) from exc
+        if size != f.size or _stat_key(os.stat(f.absolute)) != f.key:
+            raise changed(f.absolute)
+        return f, digest, started
+
+    with ThreadPoolExecutor(max_workers=workers(), thread_name_prefix="yard-hash") as pool:
+        return list(pool.map(one, files))
+
+
+class _Packer:
+    """Collects small files into packs; files whose bytes are already stored are not repacked."""
+
+    def __init__(self, blobs: BlobStore, known: dict[str, Location]) -> None:
+        self._blobs = blobs
+        self._known = known
+        self._buffer: list[bytes] = []
+        self._buffered: dict[str, int] = {}  # digest -> offset in the open pack
+        self._size = 0
+        self._waiting: list[tuple[FileStat, str]] = []  # files whose pack is not written yet
+        self.entries: dict[str, Entry] = {}
+        self.packs = 0
+
+    def add(self, f: FileStat, digest: str, data: bytes) -> None:
+        location = self._known.get(digest)
+        if location is not None:
+            self.entries[f.path] = Entry(f.path, digest, f.size, *location)
+            return
+        if digest not in self._buffered:
+            self._buffered[digest] = self._size
+            self._buffer.append(data)
+            self._size += len(data)
+        self._waiting.append((f, digest))
+        if self._size >= PACK_TARGET:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._buffer:
+            return
+        pack, _ = self._blobs.put_stream(_ChunkReader(self._buffer))
+        self.packs += 1
+        for digest, offset in self._buffered.items():
+            self._known[digest] = (pack, offset)
+        for f, digest in self._waiting:
+            self.entries[f.path] = Entry(f.path, digest, f.size, pack, self._buffered[digest])
+        self._buffer, self._buffered, self._waiting, self._size = [], {}, [], 0
+
+
+class _ChunkReader(io.RawIOBase):
+    """A read-only stream over a list of byte strings (no joined copy of the pack)."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self._pieces = collections.deque(pieces)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._pieces:
+            return b""
+        if size is None or size < 0:
+            data = b"".join(self._pieces)
+            self._pieces.clear()
+            return data
+        out: list[bytes] = []
+        taken = 0
+        while self._pieces and taken < size:
+            piece = self._pieces.popleft()
+            room = size - taken
+            if len(piece) > room:
+                self._pieces.appendleft(piece[room:])
+                piece = piece[:room]
+            out.append(piece)
+            taken += len(piece)
+        return b"".join(out)
+
+
+def _windowed(
+    pool: ThreadPoolExecutor, fn: Callable[[FileStat], tuple], items: Iterable[FileStat]
+) -> Iterator[tuple]:  # type: ignore[type-arg]
+    """``pool.map`` in order, with at most WINDOW calls in flight (bounded memory)."""
+    pending: collections.deque[Future] = collections.deque()  # type: ignore[type-arg]
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= WINDOW:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _stat_key(st: os.stat_result) -> tuple[int, int, int]:
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _read_small(f: FileStat) -> tuple[FileStat, bytes, str, int]:
+    started = time.time_ns()
+    try:
+        with open(f.absolute, "rb", buffering=0) as fh:
+            before = os.fstat(fh.fileno())
+            data = fh.readall()
+            after = os.fstat(fh.fileno())
+    except OSError as exc:
+        raise _unreadable(f, exc) from exc
+    if _stat_key(before) != f.key or _stat_key(after) != f.key or len(data) != f.size:
+        raise changed(f.absolute)
+    return f, data, hash_bytes(data), started
+
+
+def _store_large(
+    f: FileStat, blobs: BlobStore, progress: Progress | None
+) -> tuple[FileStat, str, int]:
+    started = time.time_ns()
+    try:
+        fh = open(f.absolute, "rb")  # noqa: SIM115 - closed by the with block below
+    except OSError as exc:
+        raise _unreadable(f, exc) from exc
+    with fh:
+        before = os.fstat(fh.fileno())
+        if _stat_key(before) != f.key:
+            raise changed(f.absolute)
+        stream = _Counting(fh, progress)
+        digest, size = blobs.put_stream(stream)  # type: ignore[arg-type]
+        after = os.fstat(fh.fileno())
+    try:
+        on_disk = os.stat(f.absolute)
+    except OSError as exc:
+        raise changed(f.absolute) from exc
+    if size != f.size or _stat_key(after) != f.key or _stat_key(on_disk) != f.key:
+        raise changed(f.absolute)
+    return f, digest, started
+
+
+class _Counting:
+    """Reports bytes read from a file to the progress callback."""
+
+    def __init__(self, fh: io.BufferedReader, progress: Progress | None) -> None:
+        self._fh = fh
+        self._progress = progress
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._fh.read(size)
+        if self._progress is not None and data:
+            self._progress(len(data))
+        return data
+
+
+def changed(path: str) -> SourceChanged:
+    return SourceChanged(
+        f"{path} changed while it was being read; nothing was recorded. Add it again once "
+        "nothing is writing to it"
+    )
+
+
+def _unreadable(f: FileStat, exc: OSError) -> InvalidValue:
+    return InvalidValue(
+        f"cannot read {f.absolute}: {exc.strerror or exc}; fix its permissions or remove it "
+        "from the folder",
+        field="source",
+    )
