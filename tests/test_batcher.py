@@ -18,14 +18,16 @@ class FlakyRuns:
         self.failures = failures
         self.error = error or StoreError("database is down")
         self.points: list[tuple[str, Metric]] = []
+        self.params: dict[str, str] = {}
         self.calls = 0
 
-    def log_metrics(self, run_id: str, points: list[Metric]) -> None:
+    def log_batch(self, run_id: str, params: dict[str, str], points: list[Metric]) -> None:
         self.calls += 1
         if self.failures > 0:
             self.failures -= 1
             raise self.error
         self.points.extend((run_id, p) for p in points)
+        self.params.update(params)
 
 
 def points(n: int, key: str = "m") -> list[Metric]:
@@ -93,3 +95,27 @@ def test_unexpected_errors_in_the_writer_are_surfaced() -> None:
     assert isinstance(caught.value.__cause__, RuntimeError)
     batcher.flush()
     assert len(runs.points) == 2
+
+
+def test_params_travel_with_the_points_and_survive_a_failed_write() -> None:
+    runs = FlakyRuns(failures=1)
+    batcher = MetricBatcher(runs, flush_seconds=60)
+    batcher.add_params("r", {"lr": "0.1"})
+    batcher.add("r", points(2))
+    with pytest.raises(StoreError):
+        batcher.flush()
+    batcher.add_params("r", {"depth": "8"})
+    batcher.flush()
+    assert runs.params == {"lr": "0.1", "depth": "8"} and len(runs.points) == 2
+
+
+def test_take_hands_over_a_runs_queue() -> None:
+    runs = FlakyRuns()
+    batcher = MetricBatcher(runs, flush_seconds=60)
+    batcher.add_params("r", {"lr": "0.1"})
+    batcher.add("r", points(3))
+    batcher.add("other", points(1))
+    params, taken = batcher.take("r")
+    assert params == {"lr": "0.1"} and len(taken) == 3
+    batcher.flush()
+    assert [run for run, _ in runs.points] == ["other"]

@@ -202,7 +202,7 @@ def test_environment_and_git_state_are_captured(
     monkeypatch.chdir(tmp_path)
     from modelyard.tracking import _environment
 
-    _environment.git_state.cache_clear()
+    _environment.forget()
     with yard.start_run(experiment="e") as run:
         pass
     info = yard.get_run(run.id)

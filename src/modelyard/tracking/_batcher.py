@@ -1,6 +1,7 @@
-"""Background metric batcher: calls return at once, points reach the store in batches.
+"""Background batcher: logging calls return at once, params and metric points reach the store
+in batches.
 
-A bounded buffer collects points; a daemon thread writes them, one transaction per run, when
+A bounded buffer collects them; a daemon thread writes them, one transaction per run, when
 ``FLUSH_POINTS`` are waiting or ``FLUSH_SECONDS`` have passed since the oldest, and whenever
 someone calls ``flush()`` (run end, interpreter exit, ``yard.flush()``). When the buffer is
 full, logging waits for the writer (back-pressure) rather than dropping points. A write that
@@ -12,10 +13,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from modelyard.domain.records import Metric
-from modelyard.errors import InvalidInput, InvalidState, StoreError, YardError
+from modelyard.errors import Conflict, InvalidInput, InvalidState, StoreError, YardError
 from modelyard.store.base import RunStore
 
 FLUSH_POINTS = 20_000
@@ -36,7 +37,7 @@ class MetricBatcher:
         self._flush_points = flush_points
         self._flush_seconds = flush_seconds
         self._max_pending = max_pending
-        self._buffer: dict[str, list[Metric]] = defaultdict(list)
+        self._buffer: dict[str, _Pending] = defaultdict(_Pending)
         self._pending = 0
         self._oldest = 0.0
         self._queued = 0  # points ever queued
@@ -58,14 +59,17 @@ class MetricBatcher:
                 self._raise_pending_error()
             if self._pending == 0:
                 self._oldest = time.monotonic()
-            self._buffer[run_id].extend(points)
+            self._buffer[run_id].points.extend(points)
             self._pending += len(points)
             self._queued += len(points)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name="yard-metrics", daemon=True)
-                self._thread.start()
+            self._start_writer()
             if self._pending >= self._flush_points:
                 self._lock.notify_all()
+
+    def _start_writer(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="yard-metrics", daemon=True)
+            self._thread.start()
 
     def flush(self) -> None:
         """Return once every point queued before this call is durably stored.
@@ -83,17 +87,28 @@ class MetricBatcher:
                 self._lock.wait(0.5)
             self._raise_pending_error()
 
-    def take(self, run_id: str) -> list[Metric]:
-        """Remove and return ``run_id``'s queued points so the caller can store them itself
-        (a run's last points are written in the same transaction that ends it). Waits for
-        batches already being written, so every earlier point is stored first."""
+    def add_params(self, run_id: str, params: Mapping[str, str]) -> None:
+        """Queue params (already checked for conflicts by the caller's run)."""
+        with self._lock:
+            self._raise_pending_error()
+            if self._pending == 0:
+                self._oldest = time.monotonic()
+            self._buffer[run_id].params.update(params)
+            self._pending += len(params)
+            self._queued += len(params)
+            self._start_writer()
+
+    def take(self, run_id: str) -> tuple[dict[str, str], list[Metric]]:
+        """Remove and return ``run_id``'s queued params and points so the caller can store them
+        itself (a run's last batch is written in the same transaction that ends it). Waits for
+        batches already being written, so everything earlier is stored first."""
         with self._lock:
             while self._writing:
                 self._lock.wait(0.5)
-            points = self._buffer.pop(run_id, [])
-            self._pending -= len(points)
-            self._written += len(points)
-            return points
+            pending = self._buffer.pop(run_id, _Pending())
+            self._pending -= pending.size
+            self._written += pending.size
+            return pending.params, pending.points
 
     def _raise_pending_error(self) -> None:
         if self._error is not None:
@@ -124,29 +139,32 @@ class MetricBatcher:
 
     def _write_once(self) -> bool:
         with self._lock:
-            batch, self._buffer = self._buffer, defaultdict(list)
+            batch, self._buffer = self._buffer, defaultdict(_Pending)
             self._pending = 0
             self._writing += 1
-        failed: dict[str, list[Metric]] = {}
+        failed: dict[str, _Pending] = {}
         error: YardError | None = None
         done = 0
-        for run_id, points in batch.items():
+        for run_id, pending in batch.items():
+            points = pending.points
             try:
-                self._runs.log_metrics(run_id, points)
-                done += len(points)
-            except (InvalidState, InvalidInput) as exc:  # retrying cannot help: report, drop
-                error, done = exc, done + len(points)
+                self._runs.log_batch(run_id, pending.params, points)
+                done += pending.size
+            except (InvalidState, InvalidInput, Conflict) as exc:  # retrying cannot help
+                error, done = exc, done + pending.size
             except Exception as exc:  # kept for retry, and reported to the next caller
                 error = StoreError(
                     f"{len(points)} metric points for run {run_id} are not stored yet "
                     f"({type(exc).__name__}: {exc}); they stay queued and will be retried"
                 )
                 error.__cause__ = exc
-                failed[run_id] = points
+                failed[run_id] = pending
         with self._lock:
-            for run_id, points in failed.items():
-                self._buffer[run_id][:0] = points
-                self._pending += len(points)
+            for run_id, pending in failed.items():
+                queued = self._buffer[run_id]
+                queued.points[:0] = pending.points
+                queued.params = {**pending.params, **queued.params}
+                self._pending += pending.size
             if self._pending:
                 self._oldest = time.monotonic()
             self._written += done
@@ -155,6 +173,20 @@ class MetricBatcher:
                 self._error = error
             self._lock.notify_all()
         return bool(failed)
+
+
+class _Pending:
+    """What is queued for one run."""
+
+    __slots__ = ("params", "points")
+
+    def __init__(self) -> None:
+        self.params: dict[str, str] = {}
+        self.points: list[Metric] = []
+
+    @property
+    def size(self) -> int:
+        return len(self.params) + len(self.points)
 
 
 class SyncMetricWriter:
@@ -166,8 +198,11 @@ class SyncMetricWriter:
     def add(self, run_id: str, points: Iterable[Metric]) -> None:
         self._runs.log_metrics(run_id, list(points))
 
+    def add_params(self, run_id: str, params: Mapping[str, str]) -> None:
+        self._runs.log_params(run_id, params)
+
     def flush(self) -> None:
         return None
 
-    def take(self, run_id: str) -> list[Metric]:
-        return []
+    def take(self, run_id: str) -> tuple[dict[str, str], list[Metric]]:
+        return {}, []

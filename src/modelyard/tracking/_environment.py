@@ -76,10 +76,21 @@ def git_state(folder: str) -> GitState:
 
 
 def capture(folder: str | None = None) -> Environment:
+    return _capture(folder or os.getcwd())
+
+
+@functools.cache
+def _capture(folder: str) -> Environment:
     return Environment(
         python=platform.python_version(),
         implementation=sys.implementation.name,
         platform=platform.platform(),
         packages=installed_packages(),
-        git=git_state(folder or os.getcwd()),
+        git=git_state(folder),
     )
+
+
+def forget() -> None:
+    """Capture afresh next time (after the code or the packages changed in this process)."""
+    _capture.cache_clear()
+    git_state.cache_clear()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextvars
+import os
 import signal
 import sys
 import threading
@@ -29,11 +30,24 @@ _active: contextvars.ContextVar[tuple[ActiveRun, ...]] = contextvars.ContextVar(
 )
 _clients: dict[Settings, TrackingClient] = {}
 _clients_lock = threading.Lock()
+_settings: dict[tuple[str, ...], Settings] = {}
+_SETTINGS_ENV = ("YARD_URI", "YARD_BLOBS", "YARD_USER", "YARD_S3_ENDPOINT_URL")
+
+
+def _current_settings() -> Settings:
+    """``resolve()``, remembered per working directory and YARD_* values (a run start is a
+    dictionary lookup, not a walk up the file system); a new ``.yard/`` is found when the
+    remembered one disappears."""
+    key = (os.getcwd(), *(os.environ.get(name, "") for name in _SETTINGS_ENV))
+    found = _settings.get(key)
+    if found is None or (found.root is not None and not found.root.is_dir()):
+        found = _settings[key] = resolve()
+    return found
 
 
 def client(settings: Settings | None = None) -> TrackingClient:
     """The tracking client for the current workspace (``.yard/`` or ``YARD_URI``)."""
-    settings = settings or resolve()
+    settings = settings or _current_settings()
     with _clients_lock:
         found = _clients.get(settings)
         if found is None:

@@ -18,7 +18,7 @@ from modelyard.domain.names import (
     tag_text,
 )
 from modelyard.domain.records import Artifact, Metric, Run, RunStatus
-from modelyard.errors import InvalidArtifactPath, InvalidValue, YardError
+from modelyard.errors import InvalidArtifactPath, InvalidValue, ParamConflict, YardError
 
 if TYPE_CHECKING:
     from modelyard.tracking._client import TrackingClient
@@ -42,6 +42,7 @@ class ActiveRun:
         self.experiment = run.experiment_name
         self.name = run.name
         self._ended = False
+        self._params: dict[str, str] = {}  # everything this run logged: conflicts show at once
 
     def __repr__(self) -> str:
         return f"ActiveRun(id={self.id!r}, experiment={self.experiment!r}, name={self.name!r})"
@@ -67,7 +68,16 @@ class ActiveRun:
 
     def log_params(self, params: Mapping[str, Any]) -> None:
         checked = {check_key(k, "param"): param_text(k, v) for k, v in params.items()}
-        self._client.store.runs.log_params(self.id, checked)
+        for key, value in checked.items():
+            old = self._params.get(key, value)
+            if old != value:
+                raise ParamConflict(
+                    f"param {key!r} of run {self.id} is already {old!r}, cannot change it to "
+                    f"{value!r}; params are fixed once logged - use a tag or a metric for "
+                    "values that change"
+                )
+        self._params.update(checked)
+        self._client.metrics.add_params(self.id, checked)
 
     def set_tag(self, key: str, value: Any) -> None:
         self.set_tags({key: value})
@@ -158,10 +168,11 @@ class ActiveRun:
         status = status if isinstance(status, RunStatus) else RunStatus.parse(status)
         self._ended = True
         self._client.forget(self)
-        last_points = self._client.metrics.take(self.id)
+        last_params, last_points = self._client.metrics.take(self.id)
         try:
-            self._client.store.runs.end(self.id, status, _now_ms(), last_points)
+            self._client.store.runs.end(self.id, status, _now_ms(), last_points, last_params)
         except YardError:
+            self._client.metrics.add_params(self.id, last_params)
             self._client.metrics.add(self.id, last_points)
             raise
 

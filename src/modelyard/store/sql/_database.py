@@ -15,6 +15,9 @@ from modelyard.errors import AlreadyExists, StoreError, YardError
 from modelyard.store.sql._engine import WRITE
 from modelyard.store.sql._schema import AuditRow
 
+_AUDIT_INSERT = insert(AuditRow)
+_AUDIT_KEY = "yard_audit_events"
+
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
@@ -30,9 +33,17 @@ class Database:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
-        """A write transaction: committed on success, rolled back on any error."""
+        """A write transaction: committed on success, rolled back on any error. Its audit
+        events are inserted together just before the commit."""
         with _translated(), self._writer.begin() as conn:
-            yield conn
+            events: list[dict[str, Any]] = []
+            conn.info[_AUDIT_KEY] = events
+            try:
+                yield conn
+                if events:
+                    conn.execute(_AUDIT_INSERT, events)
+            finally:
+                del conn.info[_AUDIT_KEY]
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
@@ -42,16 +53,15 @@ class Database:
     def audit(
         self, conn: Connection, action: str, subject: str, detail: dict[str, Any] | None = None
     ) -> None:
-        """Record an audit event inside the caller's transaction."""
-        conn.execute(
-            insert(AuditRow),
+        """Record an audit event in the caller's write transaction (it commits with it)."""
+        conn.info[_AUDIT_KEY].append(
             {
                 "timestamp": now_ms(),
                 "actor": self.actor,
                 "action": action,
                 "subject": subject,
                 "detail": detail or {},
-            },
+            }
         )
 
 

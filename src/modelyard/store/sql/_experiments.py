@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
 from modelyard.domain.names import check_experiment_name
@@ -12,6 +12,8 @@ from modelyard.domain.records import Experiment, Lifecycle
 from modelyard.errors import AlreadyExists, ExperimentNotFound
 from modelyard.store.sql._database import Database, now_ms
 from modelyard.store.sql._schema import ExperimentRow, RunRow
+
+_BY_NAME = select(ExperimentRow).where(ExperimentRow.name == bindparam("name"))
 
 
 def _record(row, run_count: int = 0) -> Experiment:  # type: ignore[no-untyped-def]
@@ -78,7 +80,7 @@ class SqlExperimentStore:
 
     def get_or_insert(self, conn: Connection, name: str) -> Experiment:
         """Inside the caller's write transaction: the experiment, created if missing."""
-        row = conn.execute(select(ExperimentRow).where(ExperimentRow.name == name)).first()
+        row = conn.execute(_BY_NAME, {"name": name}).first()
         if row is not None:
             return _record(row)
         check_experiment_name(name)

@@ -36,6 +36,15 @@ from modelyard.store.sql._schema import (
 from modelyard.store.sql._search import apply_order, filter_clause
 
 MAX_PAGE = 10_000
+_INSERT_RUN = insert(RunRow).returning(RunRow.pk)
+_END_RUN = (
+    update(RunRow)
+    .where(RunRow.pk == bindparam("b_pk"))
+    .values(status=bindparam("b_status"), end_time=bindparam("b_end_time"))
+)
+_PARAMS_OF_RUN = select(ParamRow.key, ParamRow.value).where(
+    ParamRow.run_pk == bindparam("pk"), ParamRow.key.in_(bindparam("keys", expanding=True))
+)
 _RUN_BY_ID = (
     select(RunRow, ExperimentRow.name.label("experiment_name"))
     .join(ExperimentRow, ExperimentRow.id == RunRow.experiment_id)
@@ -61,7 +70,7 @@ class SqlRunStore:
             if new.parent_id is not None:
                 self._row(conn, new.parent_id)
             pk = conn.execute(
-                insert(RunRow).returning(RunRow.pk),
+                _INSERT_RUN,
                 {
                     "id": new.id,
                     "experiment_id": experiment.id,
@@ -110,18 +119,24 @@ class SqlRunStore:
         )
 
     def end(
-        self, run_id: str, status: RunStatus, end_time: int, last_points: Sequence[Metric] = ()
+        self,
+        run_id: str,
+        status: RunStatus,
+        end_time: int,
+        last_points: Sequence[Metric] = (),
+        last_params: Mapping[str, str] | None = None,
     ) -> None:
-        """Move the run to a terminal status, storing ``last_points`` in the same transaction."""
+        """Move the run to a terminal status, storing its last params and points in the same
+        transaction."""
         with self._db.write() as conn:
             row = self._row(conn, run_id)
             RunStatus(row.status).check_transition(status, run_id)
+            if last_params:
+                self._append_params(conn, row.pk, run_id, last_params)
             if last_points:
                 self._append_points(conn, row.pk, run_id, last_points)
             conn.execute(
-                update(RunRow)
-                .where(RunRow.pk == row.pk)
-                .values(status=status.value, end_time=end_time)
+                _END_RUN, {"b_pk": row.pk, "b_status": status.value, "b_end_time": end_time}
             )
             self._db.audit(
                 conn, "run.end", f"runs:/{run_id}", {"before": row.status, "after": status.value}
@@ -152,29 +167,23 @@ class SqlRunStore:
         if not params:
             return
         with self._db.write() as conn:
-            row = self._running_row(conn, run_id)
-            existing = dict(
-                conn.execute(
-                    select(ParamRow.key, ParamRow.value).where(
-                        ParamRow.run_pk == row.pk, ParamRow.key.in_(list(params))
-                    )
-                ).all()
-            )
-            for key, old in existing.items():
-                if old != params[key]:
-                    raise ParamConflict(
-                        f"param {key!r} of run {run_id} is already {old!r}, cannot change it to "
-                        f"{params[key]!r}; params are fixed once logged - use a tag or a metric "
-                        "for values that change"
-                    )
-            new = [
-                {"run_pk": row.pk, "key": k, "value": v}
-                for k, v in params.items()
-                if k not in existing
-            ]
-            if new:
-                conn.execute(insert(ParamRow), new)
-                self._db.audit(conn, "run.log_params", f"runs:/{run_id}", {"params": dict(params)})
+            self._append_params(conn, self._running_row(conn, run_id).pk, run_id, params)
+
+    def _append_params(
+        self, conn: Connection, pk: int, run_id: str, params: Mapping[str, str]
+    ) -> None:
+        existing = dict(conn.execute(_PARAMS_OF_RUN, {"pk": pk, "keys": list(params)}).all())
+        for key, old in existing.items():
+            if old != params[key]:
+                raise ParamConflict(
+                    f"param {key!r} of run {run_id} is already {old!r}, cannot change it to "
+                    f"{params[key]!r}; params are fixed once logged - use a tag or a metric "
+                    "for values that change"
+                )
+        new = [{"run_pk": pk, "key": k, "value": v} for k, v in params.items() if k not in existing]
+        if new:
+            conn.execute(insert(ParamRow), new)
+            self._db.audit(conn, "run.log_params", f"runs:/{run_id}", {"params": dict(params)})
 
     def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
         if not tags:
@@ -187,6 +196,17 @@ class SqlRunStore:
             )
             conn.execute(stmt, [{"run_pk": row.pk, "key": k, "value": v} for k, v in tags.items()])
             self._db.audit(conn, "run.set_tags", f"runs:/{run_id}", {"tags": dict(tags)})
+
+    def log_batch(self, run_id: str, params: Mapping[str, str], points: Sequence[Metric]) -> None:
+        """Params and metric points of one run in one transaction (what the batcher writes)."""
+        if not params and not points:
+            return
+        with self._db.write() as conn:
+            pk = self._running_row(conn, run_id).pk
+            if params:
+                self._append_params(conn, pk, run_id, params)
+            if points:
+                self._append_points(conn, pk, run_id, points)
 
     def log_metrics(self, run_id: str, points: Sequence[Metric]) -> None:
         """Append points in one transaction and advance each key's latest value."""
