@@ -198,6 +198,9 @@ def test_search_reports_bad_input(store: MetadataStore) -> None:
         store.runs.search(page_token="garbage")
     with pytest.raises(InvalidValue, match="limit"):
         store.runs.search(limit=0)
+    store.experiments.create("churn")
+    with pytest.raises(ExperimentNotFound, match="did you mean 'churn'"):
+        store.runs.search(["churn", "chrun"])
 
 
 def test_deleted_runs_are_hidden_and_restorable(store: MetadataStore) -> None:

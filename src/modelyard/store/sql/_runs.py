@@ -316,8 +316,7 @@ class SqlRunStore:
             ExperimentRow, ExperimentRow.id == RunRow.experiment_id
         )
         if experiments:
-            ids = [self._experiments.get(name).id for name in experiments]
-            stmt = stmt.where(RunRow.experiment_id.in_(ids))
+            stmt = stmt.where(RunRow.experiment_id.in_(self._experiment_ids(experiments)))
         if not include_deleted:
             stmt = stmt.where(RunRow.lifecycle == Lifecycle.ACTIVE.value)
             stmt = stmt.where(ExperimentRow.lifecycle == Lifecycle.ACTIVE.value)
@@ -330,6 +329,20 @@ class SqlRunStore:
             runs = self._hydrate(conn, rows[:limit])
         token = _encode_token(offset + limit) if more else None
         return Page(tuple(runs), token)
+
+    def _experiment_ids(self, names: Sequence[str]) -> list[int]:
+        with self._db.read() as conn:
+            found = dict(
+                conn.execute(
+                    select(ExperimentRow.name, ExperimentRow.id).where(
+                        ExperimentRow.name.in_(list(names))
+                    )
+                ).all()
+            )
+        for name in names:
+            if name not in found:
+                self._experiments.get(name)  # raises ExperimentNotFound with a suggestion
+        return list(found.values())
 
     def _row(self, conn: Connection, run_id: str):  # type: ignore[no-untyped-def]
         row = conn.execute(_RUN_BY_ID, {"run_id": run_id}).first()
