@@ -42,3 +42,19 @@ def test_opening_a_new_store_creates_every_table(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     engine.dispose()
+
+
+def test_sqlite_planner_statistics_are_refreshed_as_runs_grow(tmp_path: Path) -> None:
+    from test_store_contract import new_run
+
+    url = f"sqlite:///{tmp_path / 'y.db'}"
+    store = open_sql_store(url, actor="t")
+    for _ in range(1000):
+        store.runs.create(new_run("grow"))
+    store.close()
+    open_sql_store(url, actor="t").close()
+    engine = create_store_engine(url)
+    with engine.connect() as conn:
+        stats = conn.exec_driver_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = 'runs'").all()
+    engine.dispose()
+    assert stats and int(stats[0][0].split()[0]) >= 1000

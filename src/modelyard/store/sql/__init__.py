@@ -6,7 +6,12 @@ from modelyard.store.base import MetadataStore
 from modelyard.store.sql._audit import SqlAuditLog, SqlLineageStore
 from modelyard.store.sql._data import SqlDatasetStore
 from modelyard.store.sql._database import Database
-from modelyard.store.sql._engine import HEAD_REVISION, create_store_engine, migrate
+from modelyard.store.sql._engine import (
+    HEAD_REVISION,
+    create_store_engine,
+    migrate,
+    refresh_statistics,
+)
 from modelyard.store.sql._experiments import SqlExperimentStore
 from modelyard.store.sql._runs import SqlRunStore
 
@@ -15,6 +20,7 @@ def open_sql_store(url: str, *, actor: str) -> MetadataStore:
     """Open (creating or migrating when needed) the SQL store at ``url``, acting as ``actor``."""
     engine = create_store_engine(url)
     migrate(engine)
+    refresh_statistics(engine)
     db = Database(engine, actor)
     experiments = SqlExperimentStore(db)
     return MetadataStore(

@@ -125,3 +125,28 @@ def _migration_lock(engine: Engine) -> Iterator[Connection]:
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Keep SQLite's query-planner statistics roughly current (PostgreSQL's autovacuum does
+    this itself). Without them SQLite drives a filtered search from the runs table; with them
+    it starts from the selective index. Re-analysed, with sampling (a millisecond), when the
+    number of runs has doubled since the last time."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        runs = conn.execute(text("SELECT coalesce(max(pk), 0) FROM runs")).scalar_one()
+        if runs < 1000:
+            return
+        try:
+            stat = conn.execute(
+                text("SELECT stat FROM sqlite_stat1 WHERE tbl = 'runs' AND idx IS NOT NULL LIMIT 1")
+            ).scalar()
+        except OperationalError:  # no statistics table yet
+            stat = None
+    analysed = int(stat.split()[0]) if stat else 0
+    if runs < 2 * analysed:
+        return
+    with engine.execution_options(**WRITE).begin() as conn:
+        conn.exec_driver_sql("PRAGMA analysis_limit = 400")
+        conn.exec_driver_sql("ANALYZE")
