@@ -139,12 +139,10 @@ def refresh_statistics(engine: Engine) -> None:
         if runs < 1000:
             return
         try:
-            stat = conn.execute(
-                text("SELECT stat FROM sqlite_stat1 WHERE tbl = 'runs' AND idx IS NOT NULL LIMIT 1")
-            ).scalar()
+            stats = conn.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = 'runs'")).scalars()
+            analysed = max((int(s.split()[0]) for s in stats), default=0)  # sampled: estimates
         except OperationalError:  # no statistics table yet
-            stat = None
-    analysed = int(stat.split()[0]) if stat else 0
+            analysed = 0
     if runs < 2 * analysed:
         return
     with engine.execution_options(**WRITE).begin() as conn:
