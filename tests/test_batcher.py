@@ -119,3 +119,13 @@ def test_take_hands_over_a_runs_queue() -> None:
     assert params == {"lr": "0.1"} and len(taken) == 3
     batcher.flush()
     assert [run for run, _ in runs.points] == ["other"]
+
+
+def test_an_interrupted_write_requeues_the_batch_and_lets_the_run_end() -> None:
+    runs = FlakyRuns(failures=1, error=KeyboardInterrupt())
+    batcher = MetricBatcher(runs, flush_seconds=60)
+    batcher.add("r", points(4))
+    with pytest.raises(KeyboardInterrupt):
+        batcher.flush()
+    _params, taken = batcher.take("r")  # must not wait forever for the interrupted write
+    assert len(taken) == 4 and runs.points == []

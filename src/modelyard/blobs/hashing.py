@@ -1,6 +1,6 @@
 """Content digests: ``blake3:<64 hex>``.
 
-blake3 hashes at ~3 GB/s on one core here against ~1.4 GB/s for sha256 (see
+blake3 hashes at ~4.7 GB/s on one core here against ~1.8 GB/s for sha256 (see
 ``benchmarks/bench_hashing.py``), and releases the GIL, so files hash in parallel on threads.
 The algorithm is part of every digest so that another one can be added without ambiguity.
 """

@@ -138,41 +138,48 @@ class MetricBatcher:
         )
 
     def _write_once(self) -> bool:
+        """Write everything queued, one transaction per run; return True if a write failed.
+
+        Whatever was not stored - a failed write, or an interruption such as Ctrl-C or SIGTERM
+        arriving while the caller's thread writes - goes back to the front of the queue.
+        """
         with self._lock:
             batch, self._buffer = self._buffer, defaultdict(_Pending)
             self._pending = 0
             self._writing += 1
-        failed: dict[str, _Pending] = {}
+        settled: set[str] = set()  # stored, or refused for good
         error: YardError | None = None
-        done = 0
-        for run_id, pending in batch.items():
-            points = pending.points
-            try:
-                self._runs.log_batch(run_id, pending.params, points)
-                done += pending.size
-            except (InvalidState, InvalidInput, Conflict) as exc:  # retrying cannot help
-                error, done = exc, done + pending.size
-            except Exception as exc:  # kept for retry, and reported to the next caller
-                error = StoreError(
-                    f"{len(points)} metric points for run {run_id} are not stored yet "
-                    f"({type(exc).__name__}: {exc}); they stay queued and will be retried"
-                )
-                error.__cause__ = exc
-                failed[run_id] = pending
-        with self._lock:
-            for run_id, pending in failed.items():
-                queued = self._buffer[run_id]
-                queued.points[:0] = pending.points
-                queued.params = {**pending.params, **queued.params}
-                self._pending += pending.size
-            if self._pending:
-                self._oldest = time.monotonic()
-            self._written += done
-            self._writing -= 1
-            if error is not None:
-                self._error = error
-            self._lock.notify_all()
-        return bool(failed)
+        try:
+            for run_id, pending in batch.items():
+                try:
+                    self._runs.log_batch(run_id, pending.params, pending.points)
+                    settled.add(run_id)
+                except (InvalidState, InvalidInput, Conflict) as exc:  # retrying cannot help
+                    error = exc
+                    settled.add(run_id)
+                except Exception as exc:  # kept for retry, and reported to the next caller
+                    error = StoreError(
+                        f"{len(pending.points)} metric points for run {run_id} are not stored "
+                        f"yet ({type(exc).__name__}: {exc}); they stay queued and will be retried"
+                    )
+                    error.__cause__ = exc
+        finally:
+            with self._lock:
+                for run_id, pending in batch.items():
+                    if run_id in settled:
+                        self._written += pending.size
+                        continue
+                    queued = self._buffer[run_id]
+                    queued.points[:0] = pending.points
+                    queued.params = {**pending.params, **queued.params}
+                    self._pending += pending.size
+                if self._pending:
+                    self._oldest = time.monotonic()
+                self._writing -= 1
+                if error is not None:
+                    self._error = error
+                self._lock.notify_all()
+        return len(settled) < len(batch)
 
 
 class _Pending:
