@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-BENCH_VENV := .bench-venv
 
 .PHONY: install demo test test-all bench lint clean
 
@@ -29,14 +28,8 @@ lint: install
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/lint-imports
 
-$(BENCH_VENV)/.installed: benchmarks/requirements.txt
-	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(BENCH_VENV)/bin/python -m pip install --quiet -r benchmarks/requirements.txt
-	touch $@
-
-bench: install $(BENCH_VENV)/.installed
-	$(BIN)/python benchmarks/run.py
+bench: install
+	$(MAKE) -C benchmarks bench
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) yard-demo .pytest_cache
+	rm -rf $(VENV) .bench-venv yard-demo .pytest_cache

@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -43,6 +44,7 @@ WORKERS = {
 }
 RESULT_PREFIX = "BENCH-RESULT "
 WORKER_TIMEOUT_S = 3600
+RETRY_WAIT_S = 60
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
@@ -145,15 +147,34 @@ def spread(results: list[dict[str, Any]], field: str) -> tuple[float, float]:
 # -- one benchmark ----------------------------------------------------------------------------
 
 
-def run_bench(bench: Bench, n: int, repeat: int, scratch: Path) -> dict[str, list[dict[str, Any]]]:
-    """Run every tool ``repeat`` times, alternating which goes first."""
+def run_bench(
+    bench: Bench, n: int, repeat: int, scratch: Path, retries: int = 0
+) -> dict[str, list[dict[str, Any]]]:
+    """Run every tool ``repeat`` times, alternating which goes first.
+
+    A failed worker is started again (fresh folder) up to ``retries`` times, after
+    ``RETRY_WAIT_S``: meant for a tree that someone is editing while the benchmarks run.
+    """
     runs: dict[str, list[dict[str, Any]]] = {tool: [] for tool in bench.tools}
     for rep in range(repeat):
         order = bench.tools if rep % 2 == 0 else tuple(reversed(bench.tools))
         for tool in order:
-            workdir = Path(tempfile.mkdtemp(prefix=f"{bench.name}-{tool}-{rep}-", dir=scratch))
-            started = time.monotonic()
-            result = run_worker(tool, bench.name, n, workdir)
+            for attempt in range(retries + 1):
+                workdir = Path(
+                    tempfile.mkdtemp(prefix=f"{bench.name}-{tool}-{rep}-{attempt}-", dir=scratch)
+                )
+                started = time.monotonic()
+                try:
+                    result = run_worker(tool, bench.name, n, workdir)
+                    break
+                except WorkerFailed as exc:
+                    if attempt == retries:
+                        raise
+                    last = str(exc).strip().splitlines()[-1]
+                    console.print(
+                        f"  [yellow]{tool} worker failed ({last}); retrying in {RETRY_WAIT_S} s[/]"
+                    )
+                    time.sleep(RETRY_WAIT_S)
             result["wall_seconds"] = time.monotonic() - started
             runs[tool].append(result)
             console.print(
@@ -207,6 +228,8 @@ class Row:
     ratio_text: str
     target: str
     met: bool | None
+    baseline_value: float = 0.0  # median, in the unit of ``measure``
+    yard_value: float = 0.0
 
 
 def fmt(value: float, digits: int = 0) -> str:
@@ -248,6 +271,8 @@ def summarise(
             f"{ratio:,.1f}x",
             f">= {target:g}x" if target else "",
             ratio >= target if target else None,
+            median_of(ml, field) * scale,
+            median_of(yd, field) * scale,
         )
 
     if bench.name == "log_metric_per_call":
@@ -281,6 +306,8 @@ def summarise(
                 f"{fraction:.0%} of raw",
                 "",
                 None,
+                median_of(raw, "rate"),
+                median_of(bulk_yard, "rate"),
             )
         ]
     raise AssertionError(bench.name)
@@ -355,12 +382,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=None,
         help="repetitions of search_10k (default: 1 in full mode, --repeat with --quick); "
-        "each repetition rebuilds the 10,000-run stores, which takes MLflow ~6 minutes",
+        "each repetition rebuilds the 10,000-run stores, which takes MLflow 3-6 minutes",
     )
     parser.add_argument("--output", type=Path, default=HERE / "results.json")
     parser.add_argument("--keep", action="store_true", help="keep the temporary stores")
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=0,
+        help=f"start a failed worker again up to N times, {RETRY_WAIT_S} s apart (default 0)",
+    )
     parser.add_argument("--tmp", type=Path, default=None, help="where temporary stores go")
     return parser.parse_args(argv)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -372,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     preflight({tool for b in selected for tool in b.tools} | {"modelyard"})
     search_repeat = args.search_repeat or (args.repeat if args.quick else 1)
 
+    signal.signal(signal.SIGTERM, _terminate)  # so that the scratch folder is removed
     scratch = Path(tempfile.mkdtemp(prefix="modelyard-bench-", dir=args.tmp))
     started = time.time()
     info = machine()
@@ -390,13 +428,17 @@ def main(argv: list[str] | None = None) -> int:
             repeat = search_repeat if bench.name == "search_10k" else args.repeat
             console.print(f"[bold]{bench.name}[/] - {bench.what} (n={n:,}, x{repeat})")
             try:
-                runs = run_bench(bench, n, repeat, scratch)
+                runs = run_bench(bench, n, repeat, scratch, args.retries)
                 bulk_yard = []
                 if bench.name == "sqlite_ceiling":
                     bulk_yard = all_runs.get("log_bulk", {}).get("modelyard", [])
                     if not bulk_yard:  # log_bulk was not run in this invocation: measure it now
                         bulk_yard = run_bench(
-                            Bench("log_bulk", n, n, ("modelyard",), None, ""), n, repeat, scratch
+                            Bench("log_bulk", n, n, ("modelyard",), None, ""),
+                            n,
+                            repeat,
+                            scratch,
+                            args.retries,
                         )["modelyard"]
                 all_runs[bench.name] = runs
                 bench_rows = summarise(bench, n, runs, bulk_yard)
@@ -415,8 +457,8 @@ def main(argv: list[str] | None = None) -> int:
                 "summary": [
                     {
                         "measure": r.measure,
-                        "baseline": r.baseline.split("\n")[0],
-                        "modelyard": r.yard.split("\n")[0],
+                        "baseline": r.baseline_value,
+                        "modelyard": r.yard_value,
                         "ratio": r.ratio,
                         "target": r.target,
                         "met": r.met,
