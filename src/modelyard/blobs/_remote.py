@@ -24,8 +24,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import fsspec
-
 from modelyard.blobs._files import iter_chunks, open_source, reason, write_verified
 from modelyard.blobs.hashing import (
     CHUNK,
@@ -51,6 +49,8 @@ class FsspecBlobStore:
         protocol, separator, rest = url.partition("://")
         self.url = f"{protocol}{separator}{rest.rstrip('/')}"
         try:
+            import fsspec  # on use: it costs ~30 ms, and local stores never need it
+
             self._fs, root = fsspec.core.url_to_fs(self.url, **dict(storage_options or {}))
         except ValueError as exc:
             raise InvalidValue(
