@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -13,6 +14,7 @@ from sqlalchemy import create_engine, text
 from modelyard.store.base import MetadataStore
 from modelyard.store.sql import open_sql_store
 from modelyard.store.sql._engine import normalise_url
+from s3_server import s3_endpoint  # noqa: F401 - a session fixture the server uses
 
 PG_ENV = "YARD_TEST_POSTGRES_URL"
 PG_SKIP = f"set {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test) to run PostgreSQL tests"
@@ -68,11 +70,50 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("pg_schema_url")
 
 
-@pytest.fixture
-def store(store_url: str) -> Iterator[MetadataStore]:
-    opened = open_sql_store(store_url, actor="tester")
+@pytest.fixture(params=["sqlite", "postgres", "server"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MetadataStore]:
+    """The same tests on SQLite, PostgreSQL and through a live ``yard server``."""
+    if request.param == "server":
+        from modelyard.store.rest import open_rest_store
+
+        server = request.getfixturevalue("yard_server")
+        server.reset()
+        opened = open_rest_store(server.url, token=server.token, retry_seconds=10)
+    elif request.param == "sqlite":
+        opened = open_sql_store(f"sqlite:///{tmp_path / 'yard.db'}", actor="tester")
+    else:
+        opened = open_sql_store(request.getfixturevalue("pg_schema_url"), actor="tester")
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="session")
+def yard_server(s3_endpoint: str) -> Iterator[Any]:  # noqa: F811 - the imported fixture
+    """One ``yard server`` for the session: PostgreSQL (own schema) + moto S3 blobs."""
+    from server_fixture import YardServer, drop_schema, pg_schema
+
+    base = postgres_url()
+    if not base:
+        pytest.skip(PG_SKIP)
+    pytest.importorskip("fastapi", reason="server tests need modelyard[server]")
+    import boto3
+
+    bucket = f"yard-srv-{uuid.uuid4().hex[:12]}"
+    boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    ).create_bucket(Bucket=bucket)
+    schema, url = pg_schema(base)
+    server = YardServer(db_url=url, blobs_url=f"s3://{bucket}/blobs", s3_endpoint=s3_endpoint)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        drop_schema(base, schema)
 
 
 def pytest_report_header() -> str:

@@ -9,10 +9,27 @@ The Python API::
     yard.search_runs("churn", filter="metrics.auc > 0.8", order_by=["metrics.auc desc"])
     with yard.start_run(experiment="churn"):
         frame = yard.load_dataset("churn@2")        # records data:churn@2 -used_by-> the run
+        model.fit(frame[features], frame["churned"])
+        yard.log_model(model, name="churn", input_example=frame[features][:5])
+    yard.load_model("models:/churn@champion").predict(frame[features])
 """
 
 from modelyard import errors
 from modelyard.domain.records import Artifact, Experiment, Metric, Run, RunStatus
+from modelyard.models import (
+    Model,
+    ModelClient,
+    ModelVersion,
+    PythonModel,
+    RegisteredModel,
+    Signature,
+    autolog,
+    infer_signature,
+    load_model,
+    log_model,
+    register_model,
+    set_model_alias,
+)
 from modelyard.tracking import (
     ActiveRun,
     TrackingClient,
@@ -45,28 +62,40 @@ __all__ = [
     "Artifact",
     "Experiment",
     "Metric",
+    "Model",
+    "ModelClient",
+    "ModelVersion",
+    "PythonModel",
+    "RegisteredModel",
     "Run",
     "RunStatus",
+    "Signature",
     "TrackingClient",
     "__version__",
     "active_run",
+    "autolog",
     "end_run",
     "errors",
     "flush",
     "get_metric_history",
     "get_run",
+    "infer_signature",
     "init_workspace",
     "load_dataset",
+    "load_model",
     "log_artifact",
     "log_artifacts",
     "log_dataset",
     "log_dict",
     "log_metric",
     "log_metrics",
+    "log_model",
     "log_param",
     "log_params",
     "open_workspace",
+    "register_model",
     "search_runs",
+    "set_model_alias",
     "set_tag",
     "set_tags",
     "start_run",

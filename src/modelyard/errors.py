@@ -6,6 +6,7 @@
     │   ├── RunNotFound
     │   ├── BlobNotFound
     │   ├── DatasetNotFound          unknown dataset or version
+│   ├── ModelNotFound            unknown registered model, version or alias
     │   └── StoreNotFound            no .yard/ here or above; run `yard init`
     ├── InvalidInput(ValueError)
     │   ├── FilterSyntaxError        carries the position and what was expected
@@ -16,9 +17,12 @@
     │   ├── AlreadyExists
     │   ├── ParamConflict            a param logged twice with different values
     │   ├── SourceChanged            a file changed while it was being read
-    │   └── InvalidState             e.g. logging to a finished run
+    │   ├── InvalidState             e.g. logging to a finished run
+│   └── PolicyDenied             a policy refused the change (e.g. an alias move)
+    ├── AccessDenied(PermissionError) the acting user's role does not allow this (HTTP 403)
+    │   └── Unauthenticated          no, unknown, revoked or expired API token (HTTP 401)
     ├── IntegrityError               a blob whose bytes do not match its digest
-    └── StoreError                   the backend failed (database, file system)
+    └── StoreError                   the backend failed (database, file system, server)
 
 Every message says what happened and how to fix it. Foreign exceptions (SQLAlchemy, fsspec,
 OS errors) are translated once, in the store and blob layers, with ``raise ... from exc``.
@@ -51,6 +55,10 @@ class BlobNotFound(NotFound):
 
 class DatasetNotFound(NotFound):
     code = "dataset_not_found"
+
+
+class ModelNotFound(NotFound):
+    code = "model_not_found"
 
 
 class StoreNotFound(NotFound):
@@ -110,6 +118,18 @@ class InvalidState(Conflict):
     code = "invalid_state"
 
 
+class AccessDenied(YardError, PermissionError):
+    code = "forbidden"
+
+
+class Unauthenticated(AccessDenied):
+    code = "unauthenticated"
+
+
+class PolicyDenied(Conflict):
+    code = "policy_denied"
+
+
 class IntegrityError(YardError):
     code = "integrity_error"
 
@@ -119,6 +139,7 @@ class StoreError(YardError):
 
 
 __all__ = [
+    "AccessDenied",
     "AlreadyExists",
     "BlobNotFound",
     "Conflict",
@@ -131,11 +152,14 @@ __all__ = [
     "InvalidName",
     "InvalidState",
     "InvalidValue",
+    "ModelNotFound",
     "NotFound",
     "ParamConflict",
+    "PolicyDenied",
     "RunNotFound",
     "SourceChanged",
     "StoreError",
     "StoreNotFound",
+    "Unauthenticated",
     "YardError",
 ]

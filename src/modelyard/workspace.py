@@ -8,19 +8,26 @@ Resolution, first match wins:
 
 ``YARD_BLOBS`` always overrides the blob location. The acting user is ``YARD_USER`` or the
 login name.
+
+A ``YARD_URI`` of ``http://`` or ``https://`` is a ``yard server``: metadata and blobs both go
+through its REST API (unless ``YARD_BLOBS`` says otherwise), authenticated with
+``YARD_TOKEN`` or the token ``yard login`` saved for that server in ``credentials_path()``.
+The acting user is then the token's owner.
 """
 
 from __future__ import annotations
 
 import getpass
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelyard.blobs import BlobStore, open_blob_store
+from modelyard.blobs import BlobStore, open_blob_store, open_server_blob_store
 from modelyard.errors import AlreadyExists, StoreNotFound
 from modelyard.store.base import MetadataStore
+from modelyard.store.rest import is_rest_url, open_rest_store
 from modelyard.store.sql import open_sql_store
 
 DIRNAME = ".yard"
@@ -35,6 +42,7 @@ class Settings:
     blobs: str
     actor: str
     root: Path | None
+    token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +68,9 @@ def resolve(env: Mapping[str, str] | None = None, start: Path | None = None) -> 
     root = find_root(start)
     uri = env.get("YARD_URI")
     blobs = env.get("YARD_BLOBS")
+    if uri and is_rest_url(uri):
+        token = env.get("YARD_TOKEN") or saved_token(uri, env)
+        return Settings(uri, blobs or uri, actor, root, token)
     if uri:
         if blobs is None and root is None:
             raise StoreNotFound(
@@ -77,6 +88,14 @@ def resolve(env: Mapping[str, str] | None = None, start: Path | None = None) -> 
 
 def open_workspace(settings: Settings | None = None) -> Workspace:
     settings = settings or resolve()
+    if is_rest_url(settings.uri):
+        store = open_rest_store(settings.uri, token=settings.token)
+        blobs = (
+            open_server_blob_store(settings.blobs, token=settings.token)
+            if is_rest_url(settings.blobs)
+            else open_blob_store(settings.blobs)
+        )
+        return Workspace(settings, store, blobs)
     return Workspace(
         settings,
         open_sql_store(settings.uri, actor=settings.actor),
@@ -101,3 +120,20 @@ def _login_name() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def credentials_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where ``yard login`` keeps tokens (0600): ``$XDG_CONFIG_HOME/modelyard/credentials.json``."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "modelyard" / "credentials.json"
+
+
+def saved_token(uri: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The token ``yard login`` saved for the server at ``uri``, if any."""
+    try:
+        saved = json.loads(credentials_path(env).read_text())
+    except (OSError, ValueError):
+        return None
+    token = saved.get("servers", {}).get(uri.rstrip("/"), {}).get("token")
+    return token if isinstance(token, str) else None

@@ -74,6 +74,13 @@ def open_blob_store(
     return FsspecBlobStore(text, storage_options=options)
 
 
+def open_server_blob_store(url: str, *, token: str | None) -> BlobStore:
+    """Blobs through a ``yard server`` at ``url`` (``/api/v1/blobs/<digest>``)."""
+    from modelyard.blobs._http import HttpBlobStore  # httpx is only imported when needed
+
+    return HttpBlobStore(url, token)
+
+
 __all__ = [
     "ALGORITHM",
     "BlobStore",
@@ -82,4 +89,5 @@ __all__ = [
     "hash_bytes",
     "hash_file",
     "open_blob_store",
+    "open_server_blob_store",
 ]

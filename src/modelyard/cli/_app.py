@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from modelyard import __version__
-from modelyard.cli import _data, _experiments, _runs
+from modelyard.cli import _data, _experiments, _models, _runs, _server, _users
 from modelyard.cli._render import console, print_json
 from modelyard.workspace import init_workspace
 
@@ -21,6 +21,9 @@ app = typer.Typer(
 app.add_typer(_experiments.app, name="experiments")
 app.add_typer(_runs.app, name="runs")
 app.add_typer(_data.app, name="data")
+app.add_typer(_models.app, name="models")
+_server.register(app)  # yard server
+_users.register(app)  # yard users ..., yard login
 
 
 def _version(value: bool) -> None:

@@ -14,6 +14,7 @@ from rich.table import Table
 from modelyard.data import DataClient, DatasetVersion
 from modelyard.demo._data import churn_frame, features
 from modelyard.errors import AlreadyExists, InvalidState
+from modelyard.models import ModelClient, ModelVersion
 from modelyard.tracking import TrackingClient
 from modelyard.workspace import DIRNAME, init_workspace
 
@@ -26,6 +27,7 @@ def run_demo(folder: Path) -> None:
     sklearn = _require_sklearn()
     workspace = _fresh_workspace(folder)
     client = TrackingClient(workspace)
+    models = ModelClient(workspace)
     console.rule("[bold]modelyard demo")
     console.print(f"workspace: {workspace.settings.root}")
 
@@ -95,6 +97,7 @@ def run_demo(folder: Path) -> None:
                     report = Path(tmp) / "report.txt"
                     report.write_text(metrics.classification_report(y_test, predicted))
                     run.log_artifact(report, "reports")
+                models.log_model(model, run_id=run.id, input_example=x_test.head(5))
             console.print(f"  tracked run [bold]{name}[/] ({run.id})")
 
     client.flush()
@@ -103,7 +106,28 @@ def run_demo(folder: Path) -> None:
         filter="metrics.auc > 0.5 and attributes.status = 'FINISHED'",
         order_by=["metrics.auc desc"],
     )
+    console.rule("3. model registry")
+    champion = _register_champion(models, best[0].id, x_test)
     _summary(best, client, dataset)
+    console.print(
+        f"registered model: [bold]{champion.uri}[/] ({champion.flavor}, package "
+        f"{champion.short_digest}) is [bold]churn@champion[/]; try "
+        "`yard models lineage churn@champion`"
+    )
+
+
+def _register_champion(models: ModelClient, run_id: str, x_test) -> ModelVersion:  # type: ignore[no-untyped-def]
+    """Register the best run's model as the next version of ``churn``, make it champion,
+    and load it back through the alias as a consumer would."""
+    version = models.register(f"runs:/{run_id}/model", "churn", description="best demo run")
+    models.set_alias("churn", "champion", version.number)
+    loaded = models.load("models:/churn@champion")
+    predictions = loaded.predict(x_test)
+    console.print(
+        f"  registered [bold]{version.uri}[/] from runs:/{run_id}/model and set alias "
+        f"champion; loaded it back and scored {len(predictions):,} rows"
+    )
+    return version
 
 
 def _summary(runs, client: TrackingClient, dataset: DatasetVersion) -> None:  # type: ignore[no-untyped-def]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from modelyard.store.base import MetadataStore
 from modelyard.store.sql._audit import SqlAuditLog, SqlLineageStore
+from modelyard.store.sql._backend import AlreadyApplied, SqlBackend, open_user_store
 from modelyard.store.sql._data import SqlDatasetStore
 from modelyard.store.sql._database import Database
 from modelyard.store.sql._engine import (
@@ -13,6 +16,7 @@ from modelyard.store.sql._engine import (
     refresh_statistics,
 )
 from modelyard.store.sql._experiments import SqlExperimentStore
+from modelyard.store.sql._models import SqlModelRegistryStore
 from modelyard.store.sql._runs import SqlRunStore
 
 
@@ -21,7 +25,11 @@ def open_sql_store(url: str, *, actor: str) -> MetadataStore:
     engine = create_store_engine(url)
     migrate(engine)
     refresh_statistics(engine)
-    db = Database(engine, actor)
+    return assemble_store(Database(engine, actor), uri=url, close=engine.dispose)
+
+
+def assemble_store(db: Database, *, uri: str, close: Callable[[], None]) -> MetadataStore:
+    """Every SQL store over one Database (one engine, one acting user)."""
     experiments = SqlExperimentStore(db)
     return MetadataStore(
         experiments=experiments,
@@ -29,10 +37,17 @@ def open_sql_store(url: str, *, actor: str) -> MetadataStore:
         lineage=SqlLineageStore(db),
         audit=SqlAuditLog(db),
         datasets=SqlDatasetStore(db),
-        actor=actor,
-        uri=url,
-        close=engine.dispose,
+        models=SqlModelRegistryStore(db),
+        actor=db.actor,
+        uri=uri,
+        close=close,
     )
 
 
-__all__ = ["HEAD_REVISION", "open_sql_store"]
+__all__ = [
+    "HEAD_REVISION",
+    "AlreadyApplied",
+    "SqlBackend",
+    "open_sql_store",
+    "open_user_store",
+]

@@ -22,7 +22,13 @@ from modelyard.domain.records import (
     Run,
     RunStatus,
 )
-from modelyard.errors import InvalidState, InvalidValue, ParamConflict, RunNotFound
+from modelyard.errors import (
+    AlreadyExists,
+    InvalidState,
+    InvalidValue,
+    ParamConflict,
+    RunNotFound,
+)
 from modelyard.store.sql._database import Database
 from modelyard.store.sql._schema import (
     ArtifactRow,
@@ -64,7 +70,16 @@ class SqlRunStore:
     # -- life cycle ---------------------------------------------------------------------------
 
     def create(self, new: NewRun) -> Run:
-        """Insert a RUNNING run (and its experiment on first use) in one transaction."""
+        """Insert a RUNNING run (and its experiment on first use) in one transaction.
+
+        Clients creating the first runs of a new experiment at once race to insert it (on
+        PostgreSQL the losers get a unique violation): a loser retries once and finds it."""
+        try:
+            return self._create(new)
+        except AlreadyExists:
+            return self._create(new)
+
+    def _create(self, new: NewRun) -> Run:
         with self._db.write() as conn:
             experiment = self._experiments.get_or_insert(conn, new.experiment_name)
             if new.parent_id is not None:

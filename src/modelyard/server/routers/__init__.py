@@ -1,0 +1,1 @@
+"""One router per capability; each route parses, checks the role, calls the store, renders."""
