@@ -76,6 +76,21 @@ def test_a_replayed_batch_with_the_same_key_stores_nothing(yard_server: Any) -> 
     store.close()
 
 
+def test_a_batch_resent_by_a_new_client_is_stored_once(yard_server: Any) -> None:
+    """The key comes from the batch's content: a resend after the client gave up on an
+    outage (or from another process) is recognised too."""
+    first = open_rest_store(yard_server.url, token=yard_server.token)
+    run = first.runs.create(new_run("resend"))
+    points = [Metric("loss", 0.5, s, 1000 + s) for s in range(10)]
+    first.runs.log_metrics(run.id, points)
+    second = open_rest_store(yard_server.url, token=yard_server.token)
+    second.runs.log_metrics(run.id, points)
+    second.runs.log_metrics(run.id, [Metric("loss", 0.4, 10, 2000)])  # new content: stored
+    assert [m.step for m in first.runs.metric_history(run.id, "loss")] == list(range(11))
+    first.close()
+    second.close()
+
+
 @pytest.fixture
 def crashable(yard_server: Any) -> Iterator[Any]:
     """A second server on the same database and bucket, to kill and restart."""

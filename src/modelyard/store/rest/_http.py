@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
+from blake3 import blake3
 
 from modelyard import errors
 from modelyard.errors import (
@@ -63,6 +64,14 @@ _CODES = _codes()
 
 def new_key() -> str:
     return uuid.uuid4().hex
+
+
+def content_key(*parts: Any) -> str:
+    """An idempotency key named by what a request carries: sending the same batch again -
+    even from a new process, or after the batcher gave up on a long outage and re-queued it -
+    is recognised by the server and stores nothing twice."""
+    payload = json.dumps(parts, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return blake3(payload.encode()).hexdigest()[:48]
 
 
 class Transport:

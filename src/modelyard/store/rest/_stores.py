@@ -19,7 +19,7 @@ from modelyard.domain.records import (
 )
 from modelyard.domain.uris import DatasetRef
 from modelyard.store.rest import _codec as c
-from modelyard.store.rest._http import Transport, new_key
+from modelyard.store.rest._http import Transport, content_key, new_key
 
 MAX_POINTS_PER_REQUEST = 50_000
 
@@ -99,8 +99,8 @@ class RestRunStore:
         self.log_batch(run_id, {}, points)
 
     def log_batch(self, run_id: str, params: Mapping[str, str], points: Sequence[Metric]) -> None:
-        """One request per batch (split above MAX_POINTS_PER_REQUEST points), each with its
-        own idempotency key, reused by every retry of that request."""
+        """One request per batch (split above MAX_POINTS_PER_REQUEST points), each with an
+        idempotency key derived from its content, so any resend of it stores nothing twice."""
         if not params and not points:
             return
         path = f"/runs/{_name(run_id)}/metrics"
@@ -109,7 +109,7 @@ class RestRunStore:
             body = c.points_to_json(points[start : start + MAX_POINTS_PER_REQUEST])
             body["params"] = dict(params) if first else {}
             first = False
-            self._http.call("POST", path, body=body, key=new_key())
+            self._http.call("POST", path, body=body, key=content_key(run_id, body))
 
     def metric_history(self, run_id: str, key: str) -> list[Metric]:
         points: list[Metric] = []
