@@ -1,12 +1,12 @@
-"""The model registry store on every SQL backend: versions, aliases, history, audit, policy.
+"""The model registry store on every backend: versions, aliases, history, audit, policy.
 
-(The yard server does not serve the registry yet, so these run on SQLite and PostgreSQL.)"""
+The contract tests use the shared ``store`` fixture (SQLite, PostgreSQL, a live ``yard
+server``); the concurrency tests open several SQL stores on one database."""
 
 from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
 
 import pytest
 
@@ -14,13 +14,6 @@ from modelyard.domain.models import AliasChange, ModelRef, NewModelVersion, Vers
 from modelyard.errors import AlreadyExists, InvalidName, InvalidState, ModelNotFound, PolicyDenied
 from modelyard.store.base import MetadataStore
 from modelyard.store.sql import open_sql_store
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[MetadataStore]:
-    opened = open_sql_store(store_url, actor="tester")
-    yield opened
-    opened.close()
 
 
 def digest(n: int) -> str:

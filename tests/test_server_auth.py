@@ -13,8 +13,10 @@ import httpx
 import pytest
 
 from modelyard.blobs.hashing import hash_bytes
+from modelyard.domain.models import NewModelVersion
 from modelyard.domain.records import Metric
 from modelyard.errors import AccessDenied, InvalidValue, Unauthenticated
+from modelyard.models import allow_all
 from modelyard.server import check_bind, is_loopback
 from modelyard.store.rest import open_rest_store
 
@@ -45,17 +47,25 @@ def clients() -> Any:
 
 @pytest.fixture(scope="module")
 def setting(yard_server: Any) -> dict[str, Any]:
-    """An experiment with one run, made by the admin, and one token per role."""
+    """An experiment with one run and a registered model (version 1 aliased ``champion``),
+    made by the admin, and one token per role."""
     admin = open_rest_store(yard_server.url, token=yard_server.token)
     experiment = unique("perm")
     from test_store_contract import new_run
 
     run = admin.runs.create(new_run(experiment))
     admin.runs.log_metrics(run.id, [Metric("m", 1.0, 0, 1)])
+    model = model_of(experiment)
+    admin.models.add_version(NewModelVersion(model, DIGEST, "sklearn", run.uri, run.id))
+    admin.models.set_alias(model, "champion", 1, allow_all)
     admin.close()
     tokens = {role: yard_server.user(unique(role), role) for role in ROLES}
     tokens["none"] = yard_server.user(unique("nobody"), None)
     return {"experiment": experiment, "run": run.id, "tokens": tokens}
+
+
+def model_of(experiment: str) -> str:
+    return f"{experiment}-model"
 
 
 def routes(experiment: str, run: str) -> list[tuple[str, str, Any, str]]:
@@ -83,6 +93,8 @@ def routes(experiment: str, run: str) -> list[tuple[str, str, Any, str]]:
     }
     points = {"keys": ["m"], "values": [1.0], "steps": [1], "timestamps": [1]}
     user = unique("target")
+    model = f"/api/v1/models/{model_of(experiment)}"
+    model_version = {"package_digest": DIGEST, "flavor": "sklearn", "source": "x"}
     return [
         ("GET", "/api/v1/experiments", None, "viewer"),
         ("POST", "/api/v1/experiments", {"name": unique("e")}, "contributor"),
@@ -125,6 +137,22 @@ def routes(experiment: str, run: str) -> list[tuple[str, str, Any, str]]:
         ("GET", f"/api/v1/users/{user}/tokens", None, "admin"),
         ("POST", f"/api/v1/users/{user}/revoke", None, "admin"),
         ("DELETE", "/api/v1/tokens/nope", None, "admin"),
+        ("GET", "/api/v1/models", None, "viewer"),
+        ("POST", "/api/v1/models", {"name": unique("m")}, "contributor"),
+        ("GET", f"/api/v1/models/-/by-run?run_id={run}", None, "viewer"),
+        ("GET", model, None, "viewer"),
+        ("POST", f"{model}/tags", {"tags": {"t": "1"}}, "contributor"),
+        ("PUT", f"{model}/description", {"description": "d"}, "contributor"),
+        ("POST", f"{model}/versions", model_version, "contributor"),
+        ("GET", f"{model}/versions", None, "viewer"),
+        ("GET", f"{model}/resolve?alias=champion", None, "viewer"),
+        ("GET", f"{model}/versions/1", None, "viewer"),
+        ("POST", f"{model}/versions/1/tags", {"tags": {"t": "1"}}, "contributor"),
+        ("PUT", f"{model}/versions/1/description", {"description": "d"}, "contributor"),
+        ("DELETE", f"{model}/versions/99", None, "maintainer"),
+        ("PUT", f"{model}/aliases/champion", {"version": 1}, "maintainer"),
+        ("DELETE", f"{model}/aliases/nope", None, "maintainer"),
+        ("GET", f"{model}/alias-history", None, "viewer"),
     ]
 
 
@@ -158,6 +186,7 @@ def _template(path: str, experiment: str, run: str) -> str:
             "users": "{name}",
             "tokens": "{token_id}",
             "lineage": "{direction}",
+            "models": "{name}",
         },
     }
     if (
@@ -166,6 +195,8 @@ def _template(path: str, experiment: str, run: str) -> str:
         and parts[4] not in ("-", "search", "me", "versions", "")
     ):
         parts[4] = rules[4][parts[3]]
+    if len(parts) > 6 and parts[3] == "models":
+        parts[6] = {"versions": "{number}", "aliases": "{alias}"}.get(parts[5], parts[6])
     return "/".join(parts)
 
 

@@ -20,16 +20,24 @@ EXIT_USAGE = 2
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``yard`` command."""
-    from modelyard.cli._app import app
-    from modelyard.cli._render import errors
-    from modelyard.cli._workspace import workspace
+    from modelyard.cli._workspace import close_workspace, workspace
 
     workspace.cache_clear()  # one workspace per invocation, resolved from the current folder
+    try:
+        return _invoke(sys.argv[1:] if argv is None else argv)
+    finally:
+        close_workspace()
 
-    args = sys.argv[1:] if argv is None else argv
+
+def _invoke(args: list[str]) -> int:
+    from modelyard.cli._app import app
+    from modelyard.cli._render import errors
+
     debug = "--debug" in args
     try:
-        app(args=args, prog_name="yard", standalone_mode=False)
+        code = app(args=args, prog_name="yard", standalone_mode=False)
+        if isinstance(code, int) and not isinstance(code, bool):  # typer.Exit(n) in a command
+            return code
     except typer.Exit as exc:
         return exc.exit_code
     except _ClickException as exc:

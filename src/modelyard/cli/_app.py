@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from modelyard import __version__
-from modelyard.cli import _data, _experiments, _models, _runs, _server, _users
+from modelyard.cli import _checks, _data, _experiments, _models, _runs, _serve, _server, _users
 from modelyard.cli._render import console, print_json
 from modelyard.workspace import init_workspace
 
@@ -24,6 +24,8 @@ app.add_typer(_data.app, name="data")
 app.add_typer(_models.app, name="models")
 _server.register(app)  # yard server
 _users.register(app)  # yard users ..., yard login
+_checks.register(app)  # yard check ..., yard ci init
+_serve.register(app)  # yard serve, yard predict, yard predictions ...
 
 
 def _version(value: bool) -> None:

@@ -1,4 +1,4 @@
-"""yard models list|versions|show|alias|tag|describe|lineage|download|env"""
+"""yard models list|versions|show|alias|tag|describe|lineage|download|env|checks"""
 
 from __future__ import annotations
 
@@ -267,6 +267,22 @@ def env(
         return
     client.create_environment(_uri(ref), create)
     console.print(f"created {create} with the requirements of {ref}")
+
+
+@app.command("checks")
+def checks(
+    ref: str = typer.Argument(..., help="churn/4 or churn@champion."),
+    limit: int = typer.Option(20, "--limit", "-n", help="How many evaluations, newest first."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for programs."),
+) -> None:
+    """Check results stored on a version by `yard check`, newest first.
+
+    Example: yard models checks churn/4
+    """
+    from modelyard.checks import CheckClient
+    from modelyard.cli._checks import render_evaluations
+
+    render_evaluations(CheckClient(workspace()).evaluations(ref, limit=limit), as_json)
 
 
 def _uri(ref: str) -> str:

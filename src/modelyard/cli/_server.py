@@ -25,6 +25,13 @@ def server(
     ),
     max_body_mb: int = typer.Option(32, "--max-body-mb", min=1, help="Largest JSON body."),
     log_level: str = typer.Option("warning", "--log-level", help="uvicorn log level."),
+    alias_policy: str = typer.Option(
+        "",
+        "--alias-policy",
+        envvar="YARD_SERVER_ALIAS_POLICY",
+        help="'module:function' that judges every alias move (raise PolicyDenied to refuse); "
+        "default: allow all.",
+    ),
 ) -> None:
     """Serve the REST API (/api/v1, docs at /docs) on a database and a blob store.
 
@@ -54,6 +61,7 @@ def server(
         auth=auth,  # type: ignore[arg-type]
         local_user=os.environ.get("YARD_USER") or "local",
         max_json_bytes=max_body_mb * 1024 * 1024,
+        alias_policy=alias_policy,
     )
     console.print(f"yard server on http://{host}:{port} (docs: /docs, auth: {auth})")
     serve(config, host=host, port=port, workers=workers, log_level=log_level)

@@ -11,6 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from modelyard.checks import CheckClient, MetricCheck, PackageSizeCheck, Suite
 from modelyard.data import DataClient, DatasetVersion
 from modelyard.demo._data import churn_frame, features
 from modelyard.errors import AlreadyExists, InvalidState
@@ -107,7 +108,9 @@ def run_demo(folder: Path) -> None:
         order_by=["metrics.auc desc"],
     )
     console.rule("3. model registry")
-    champion = _register_champion(models, best[0].id, x_test)
+    evaluation = x_test.join(frame.loc[x_test.index, ["region", "churned"]])
+    champion = _register_champion(models, best[0].id, x_test, evaluation)
+    _serve(workspace, x_test)
     _summary(best, client, dataset)
     console.print(
         f"registered model: [bold]{champion.uri}[/] ({champion.flavor}, package "
@@ -116,10 +119,11 @@ def run_demo(folder: Path) -> None:
     )
 
 
-def _register_champion(models: ModelClient, run_id: str, x_test) -> ModelVersion:  # type: ignore[no-untyped-def]
-    """Register the best run's model as the next version of ``churn``, make it champion,
-    and load it back through the alias as a consumer would."""
+def _register_champion(models: ModelClient, run_id: str, x_test, evaluation) -> ModelVersion:  # type: ignore[no-untyped-def]
+    """Register the best run's model as the next version of ``churn``, gate it with a check
+    suite, make it champion, and load it back through the alias as a consumer would."""
     version = models.register(f"runs:/{run_id}/model", "churn", description="best demo run")
+    _gate(models, version, evaluation)
     models.set_alias("churn", "champion", version.number)
     loaded = models.load("models:/churn@champion")
     predictions = loaded.predict(x_test)
@@ -128,6 +132,49 @@ def _register_champion(models: ModelClient, run_id: str, x_test) -> ModelVersion
         f"champion; loaded it back and scored {len(predictions):,} rows"
     )
     return version
+
+
+GATE = Suite(
+    target="churned",
+    metrics=(MetricCheck("roc_auc", min=0.7), MetricCheck("accuracy", slice_by="region", min=0.6)),
+    operational=(PackageSizeCheck(max_package_mb=50),),
+)
+STRETCH = Suite(target="churned", metrics=(MetricCheck("recall", min=0.95),))
+
+
+def _gate(models: ModelClient, version: ModelVersion, evaluation) -> None:  # type: ignore[no-untyped-def]
+    """``yard check`` in code: the gate suite must pass before the alias moves; a stretch
+    goal the model misses shows what a failing check says."""
+    checks = CheckClient(models.workspace)
+    data = checks.data.add_frame(evaluation, "churn-eval", message="held-out rows").version
+    gate = checks.check_model(version.uri, GATE, data.uri.removeprefix("data:"))
+    if not gate.passed:
+        raise InvalidState(f"the demo gate failed:\n{gate.to_markdown()}")
+    stretch = checks.check_model(version.uri, STRETCH, data.uri.removeprefix("data:"))
+    (missed,) = stretch.outcomes
+    console.print(
+        f"  gated {version.uri} on {data.uri}: {len(gate.outcomes)} checks "
+        f"{gate.status.value}; stretch check [bold]{missed.name}[/] {missed.status.value}: "
+        f"{missed.message} (stored; `yard models checks churn/{version.number}`)"
+    )
+
+
+def _serve(workspace, x_test) -> None:  # type: ignore[no-untyped-def]
+    """Serve the champion in-process and send it a burst of one-row requests."""
+    console.rule("4. serving")
+    try:
+        from modelyard.demo._serve import serve_champion
+
+        figures = serve_champion(workspace, x_test.head(200).to_dict("records"))
+    except ImportError as exc:
+        console.print(f"  skipped: {exc.name} is not installed (pip install 'modelyard[serve]')")
+        return
+    console.print(
+        f"  served churn@champion: {figures['requests']} concurrent requests, p50 "
+        f"{figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms, in "
+        f"{figures['predict_calls']} predict calls; {figures['logged']} predictions logged"
+    )
+    console.print(f"  /metrics: {figures['metric']}")
 
 
 def _summary(runs, client: TrackingClient, dataset: DatasetVersion) -> None:  # type: ignore[no-untyped-def]

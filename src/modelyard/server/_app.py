@@ -15,7 +15,15 @@ from modelyard.server import _errors
 from modelyard.server._config import ServerConfig
 from modelyard.server._context import AppState
 from modelyard.server._limits import BodyLimit
-from modelyard.server.routers import blobs, datasets, experiments, lineage, runs, users
+from modelyard.server.routers import (
+    blobs,
+    datasets,
+    experiments,
+    lineage,
+    models,
+    runs,
+    users,
+)
 from modelyard.store.sql import SqlBackend
 
 API_PREFIX = "/api/v1"
@@ -24,13 +32,15 @@ GZIP_MIN_BYTES = 1024
 
 def create_app(config: ServerConfig) -> FastAPI:
     """A ready application on ``config``'s database (migrated) and blob store."""
+    models.load_policy(config.alias_policy)  # a policy that cannot load fails at start
     backend = SqlBackend(config.db)
     store = open_blob_store(config.blobs, storage_options=config.storage_options or None)
     app = FastAPI(
         title="modelyard",
         version=__version__,
         description="The modelyard team server: experiments, runs, metrics, datasets, blobs, "
-        "lineage, audit, users. Authenticate with `Authorization: Bearer <token>`.",
+        "lineage, the model registry, audit, users. "
+        "Authenticate with `Authorization: Bearer <token>`.",
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
@@ -44,6 +54,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         datasets.router,
         blobs.router,
         users.router,
+        models.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

@@ -31,6 +31,7 @@ class ServerConfig:
     max_json_bytes: int = MAX_JSON_BYTES
     max_blob_bytes: int = MAX_BLOB_BYTES
     storage_options: Mapping[str, Any] = field(default_factory=dict)
+    alias_policy: str = ""  # 'module:function' judging every alias move; "" allows all
 
     def __post_init__(self) -> None:
         if self.auth not in ("token", "none"):
@@ -47,6 +48,7 @@ class ServerConfig:
             f"{_PREFIX}MAX_JSON_BYTES": str(self.max_json_bytes),
             f"{_PREFIX}MAX_BLOB_BYTES": str(self.max_blob_bytes),
             f"{_PREFIX}STORAGE_OPTIONS": json.dumps(dict(self.storage_options)),
+            f"{_PREFIX}ALIAS_POLICY": self.alias_policy,
         }
 
     @classmethod
@@ -60,6 +62,7 @@ class ServerConfig:
             max_json_bytes=int(env.get(f"{_PREFIX}MAX_JSON_BYTES", MAX_JSON_BYTES)),
             max_blob_bytes=int(env.get(f"{_PREFIX}MAX_BLOB_BYTES", MAX_BLOB_BYTES)),
             storage_options=json.loads(env.get(f"{_PREFIX}STORAGE_OPTIONS") or "{}"),
+            alias_policy=env.get(f"{_PREFIX}ALIAS_POLICY", ""),
         )
 
 

@@ -1,6 +1,6 @@
 """Errors as JSON ``{code, message, field}`` with the status code that fits.
 
-    Unauthenticated -> 401    AccessDenied -> 403    NotFound -> 404
+    Unauthenticated -> 401    AccessDenied, PolicyDenied -> 403    NotFound -> 404
     InvalidInput -> 400       Conflict -> 409        body too large -> 413
     request validation (wrong types, missing fields) -> 422, malformed JSON -> 400
     StoreError -> 503         anything unexpected -> 500 (logged, never the details)
@@ -26,6 +26,7 @@ from modelyard.errors import (
     IntegrityError,
     InvalidInput,
     NotFound,
+    PolicyDenied,
     StoreError,
     Unauthenticated,
     YardError,
@@ -37,6 +38,7 @@ log = logging.getLogger("modelyard.server")
 _STATUS: list[tuple[type[YardError], int]] = [
     (Unauthenticated, 401),
     (AccessDenied, 403),
+    (PolicyDenied, 403),  # before Conflict: a policy refusal is a permission, not a race
     (NotFound, 404),
     (InvalidInput, 400),
     (Conflict, 409),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from modelyard.domain.datasets import Dataset, DatasetVersion, NewDatasetVersion, VersionAdded
+from modelyard.domain.evaluations import Evaluation, NewEvaluation
 from modelyard.domain.models import (
     AliasChange,
     ModelRef,
@@ -121,6 +122,15 @@ class ModelRegistryStore(Protocol):
     def delete_version(self, name: str, number: int) -> ModelVersion: ...
 
 
+class EvaluationStore(Protocol):
+    """Check-suite results stored on model versions (``yard check``), with lineage to the
+    evaluation data and an audit event, in one transaction."""
+
+    def add(self, new: NewEvaluation) -> Evaluation: ...
+    def get(self, evaluation_id: str) -> Evaluation: ...
+    def list(self, model: str, number: int, *, limit: int = 100) -> list[Evaluation]: ...
+
+
 class AuditLog(Protocol):
     def events(self, *, subject: str | None = None, limit: int = 100) -> list[AuditEvent]: ...
 
@@ -135,6 +145,7 @@ class MetadataStore:
     audit: AuditLog
     datasets: DatasetStore
     models: ModelRegistryStore
+    evaluations: EvaluationStore
     actor: str
     uri: str
     close: Callable[[], None]

@@ -10,8 +10,9 @@ or a server restart is stored exactly once.
 from __future__ import annotations
 
 from modelyard.store.base import MetadataStore
+from modelyard.store.rest._evaluations_stub import UnservedEvaluations
 from modelyard.store.rest._http import RETRY_SECONDS, Transport
-from modelyard.store.rest._models_stub import UnservedModelRegistry
+from modelyard.store.rest._models import RestModelRegistryStore
 from modelyard.store.rest._stores import (
     RestAuditLog,
     RestDatasetStore,
@@ -42,7 +43,8 @@ def open_rest_store(
         lineage=RestLineageStore(http),
         audit=RestAuditLog(http),
         datasets=RestDatasetStore(http),
-        models=UnservedModelRegistry(url),  # type: ignore[arg-type]
+        models=RestModelRegistryStore(http, me["name"]),
+        evaluations=UnservedEvaluations(url),  # type: ignore[arg-type]
         actor=me["name"],
         uri=url,
         close=http.close,

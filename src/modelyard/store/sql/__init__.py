@@ -15,6 +15,7 @@ from modelyard.store.sql._engine import (
     migrate,
     refresh_statistics,
 )
+from modelyard.store.sql._evaluations import SqlEvaluationStore
 from modelyard.store.sql._experiments import SqlExperimentStore
 from modelyard.store.sql._models import SqlModelRegistryStore
 from modelyard.store.sql._runs import SqlRunStore
@@ -38,6 +39,7 @@ def assemble_store(db: Database, *, uri: str, close: Callable[[], None]) -> Meta
         audit=SqlAuditLog(db),
         datasets=SqlDatasetStore(db),
         models=SqlModelRegistryStore(db),
+        evaluations=SqlEvaluationStore(db),
         actor=db.actor,
         uri=uri,
         close=close,

@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from modelyard.errors import StoreError
 
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 """The newest migration; a test checks it matches Alembic's head."""
 
 BUSY_TIMEOUT_MS = 60_000

@@ -312,3 +312,40 @@ class ModelAliasHistoryRow(Base):
     timestamp: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (Index("ix_model_alias_history_model", "model_id", "alias"),)
+
+
+# -- checks: evaluations of model versions ---------------------------------------------------
+
+
+class EvaluationRow(Base):
+    """One run of a check suite on a model version (``yard check``)."""
+
+    __tablename__ = "evaluations"
+
+    pk: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(32), unique=True)
+    version_pk: Mapped[int] = mapped_column(ForeignKey("model_versions.pk"))
+    suite_digest: Mapped[str] = mapped_column(String(80))
+    data_uri: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(16))
+    compared_with: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    duration_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_by: Mapped[str] = mapped_column(String(250), default="")
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_evaluations_version", "version_pk", "created_at"),)
+
+
+class EvaluationCheckRow(Base):
+    """One check's outcome within an evaluation; ``value`` NULL means nothing was measured."""
+
+    __tablename__ = "evaluation_checks"
+
+    evaluation_pk: Mapped[int] = mapped_column(ForeignKey("evaluations.pk"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    threshold: Mapped[str] = mapped_column(String(250), default="")
+    message: Mapped[str] = mapped_column(Text, default="")

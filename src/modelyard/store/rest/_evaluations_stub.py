@@ -1,4 +1,4 @@
-"""The model registry over HTTP is not served yet: every call says so."""
+"""Check evaluations over HTTP are not served yet: every call says so."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any, NoReturn
 from modelyard.errors import StoreError
 
 
-class UnservedModelRegistry:
-    """Stands in for ``store.models`` against a server that does not serve the registry."""
+class UnservedEvaluations:
+    """Stands in for ``store.evaluations`` against a server that does not serve them."""
 
     def __init__(self, url: str) -> None:
         self._url = url
@@ -19,8 +19,8 @@ class UnservedModelRegistry:
 
         def unserved(*_args: Any, **_kwargs: Any) -> NoReturn:
             raise StoreError(
-                f"the model registry ({name}) is not available through the yard server at "
-                f"{self._url} yet; use the database directly (YARD_URI=postgresql://...)"
+                f"check evaluations ({name}) are not served by the yard server at {self._url} "
+                "yet; use the database directly (YARD_URI=postgresql://...)"
             )
 
         return unserved
