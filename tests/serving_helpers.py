@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -142,3 +145,93 @@ def add_fragile(workspace: Workspace, name: str = "fragile", **options: float) -
     )
     assert logged.version is not None
     return logged.version.number
+
+
+class Gated(PythonModel):
+    """Doubles ``x``; while the file ``gate`` exists every ``predict`` waits for it to go, so
+    a test can hold requests in flight for as long as it needs."""
+
+    def __init__(self, gate: str) -> None:
+        self.gate = gate
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        deadline = time.monotonic() + 60
+        while os.path.exists(self.gate) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return frame["x"].to_numpy() * 2
+
+
+def add_gated(workspace: Workspace, gate: Path, name: str = "gated") -> int:
+    client = ModelClient(workspace)
+    logged = client.log_model(
+        Gated(str(gate)), name=name, input_example=pd.DataFrame({"x": [1.0, 2.0]})
+    )
+    assert logged.version is not None
+    return logged.version.number
+
+
+class ServeProcess:
+    """A ``yard serve`` child process and where it listens."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int, stderr: Path) -> None:
+        self.process = process
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.stderr = stderr
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def rss_kib(self) -> int:
+        """Resident memory of the server process (VmRSS in /proc/<pid>/status), in KiB."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError(f"no VmRSS for process {self.pid}")
+
+    def metric(self, name: str) -> float:
+        """The sum of one metric's samples on /metrics."""
+        text = httpx.get(f"{self.url}/metrics", timeout=5).text
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith(name) and line[len(name)] in " {"
+        )
+
+
+@contextmanager
+def yard_serve(folder: Path, *args: str, timeout: float = 60) -> Iterator[ServeProcess]:
+    """``yard serve ARGS --port <free>`` in ``folder`` as a real child process, ready; killed
+    at the end if it is still running."""
+    port = free_port()
+    stderr = folder / f"yard-serve-{port}.stderr"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}  # pickled test models
+    yard = Path(sys.executable).parent / "yard"
+    with stderr.open("wb") as err:
+        process = subprocess.Popen(
+            [str(yard), "serve", *args, "--port", str(port)],
+            cwd=folder,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    served = ServeProcess(process, port, stderr)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"yard serve exited: {stderr.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{served.url}/v2/health/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"yard serve was not ready in {timeout:g} s")
+            time.sleep(0.05)
+        yield served
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(30)

@@ -61,3 +61,17 @@ def test_every_error_derives_from_yard_error() -> None:
 
     for name in errors.__all__:
         assert issubclass(getattr(errors, name), errors.YardError)
+
+
+def test_importing_the_package_loads_no_backend() -> None:
+    """`import modelyard` and `yard --version` stay fast: backends load on first use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, modelyard, modelyard.cli._app\n"
+        "heavy = {'sqlalchemy', 'pandas', 'pyarrow', 'httpx', 'sklearn', 'fsspec'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -14,48 +14,74 @@ The Python API::
     yard.load_model("models:/churn@champion").predict(frame[features])
 """
 
-from modelyard import errors
-from modelyard.domain.records import Artifact, Experiment, Metric, Run, RunStatus
-from modelyard.models import (
-    Model,
-    ModelClient,
-    ModelVersion,
-    PythonModel,
-    RegisteredModel,
-    Signature,
-    autolog,
-    infer_signature,
-    load_model,
-    log_model,
-    register_model,
-    set_model_alias,
-)
-from modelyard.tracking import (
-    ActiveRun,
-    TrackingClient,
-    active_run,
-    end_run,
-    flush,
-    get_metric_history,
-    get_run,
-    load_dataset,
-    log_artifact,
-    log_artifacts,
-    log_dataset,
-    log_dict,
-    log_metric,
-    log_metrics,
-    log_param,
-    log_params,
-    search_runs,
-    set_tag,
-    set_tags,
-    start_run,
-    use_dataset,
-)
-from modelyard.workspace import init_workspace, open_workspace
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
+
+# name -> module that defines it. Imported on first use (PEP 562), so that `import modelyard`
+# and the `yard` command start fast and load only what they touch.
+_EXPORTS = {
+    "ActiveRun": "modelyard.tracking",
+    "Artifact": "modelyard.domain.records",
+    "Experiment": "modelyard.domain.records",
+    "Metric": "modelyard.domain.records",
+    "Model": "modelyard.models",
+    "ModelClient": "modelyard.models",
+    "ModelVersion": "modelyard.models",
+    "PythonModel": "modelyard.models",
+    "RegisteredModel": "modelyard.models",
+    "Run": "modelyard.domain.records",
+    "RunStatus": "modelyard.domain.records",
+    "Signature": "modelyard.models",
+    "TrackingClient": "modelyard.tracking",
+    "active_run": "modelyard.tracking",
+    "autolog": "modelyard.models",
+    "end_run": "modelyard.tracking",
+    "errors": "modelyard.errors",
+    "flush": "modelyard.tracking",
+    "get_metric_history": "modelyard.tracking",
+    "get_run": "modelyard.tracking",
+    "infer_signature": "modelyard.models",
+    "init_workspace": "modelyard.workspace",
+    "load_dataset": "modelyard.tracking",
+    "load_model": "modelyard.models",
+    "log_artifact": "modelyard.tracking",
+    "log_artifacts": "modelyard.tracking",
+    "log_dataset": "modelyard.tracking",
+    "log_dict": "modelyard.tracking",
+    "log_metric": "modelyard.tracking",
+    "log_metrics": "modelyard.tracking",
+    "log_model": "modelyard.models",
+    "log_param": "modelyard.tracking",
+    "log_params": "modelyard.tracking",
+    "open_workspace": "modelyard.workspace",
+    "register_model": "modelyard.models",
+    "search_runs": "modelyard.tracking",
+    "set_model_alias": "modelyard.models",
+    "set_tag": "modelyard.tracking",
+    "set_tags": "modelyard.tracking",
+    "start_run": "modelyard.tracking",
+    "use_dataset": "modelyard.tracking",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'modelyard' has no attribute {name!r}")
+    value = importlib.import_module(module)
+    if name != "errors":
+        value = getattr(value, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "ActiveRun",

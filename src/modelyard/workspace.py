@@ -23,12 +23,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from modelyard.blobs import BlobStore, open_blob_store, open_server_blob_store
 from modelyard.errors import AlreadyExists, StoreNotFound
-from modelyard.store.base import MetadataStore
-from modelyard.store.rest import is_rest_url, open_rest_store
-from modelyard.store.sql import open_sql_store
+from modelyard.store.urls import is_rest_url
+
+if TYPE_CHECKING:
+    from modelyard.blobs import BlobStore
+    from modelyard.store.base import MetadataStore
 
 DIRNAME = ".yard"
 DB_NAME = "yard.db"
@@ -87,8 +89,13 @@ def resolve(env: Mapping[str, str] | None = None, start: Path | None = None) -> 
 
 
 def open_workspace(settings: Settings | None = None) -> Workspace:
+    """Open the metadata and blob stores ``settings`` name (the backends load on first use)."""
+    from modelyard.blobs import open_blob_store, open_server_blob_store
+
     settings = settings or resolve()
     if is_rest_url(settings.uri):
+        from modelyard.store.rest import open_rest_store
+
         store = open_rest_store(settings.uri, token=settings.token)
         blobs = (
             open_server_blob_store(settings.blobs, token=settings.token)
@@ -96,6 +103,8 @@ def open_workspace(settings: Settings | None = None) -> Workspace:
             else open_blob_store(settings.blobs)
         )
         return Workspace(settings, store, blobs)
+    from modelyard.store.sql import open_sql_store
+
     return Workspace(
         settings,
         open_sql_store(settings.uri, actor=settings.actor),

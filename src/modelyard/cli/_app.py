@@ -1,31 +1,78 @@
-"""The ``yard`` command: one Typer app with a sub-app per capability."""
+"""The ``yard`` command: one Typer app with a sub-app per capability.
+
+Capability commands load on demand: ``yard runs list`` imports the runs commands and what they
+need, not the model server or the checks, so every command starts fast. A module listed in
+``COMMANDS`` either has a Typer ``app`` (mounted under the command's name) or a
+``register(root)`` function that adds its commands to the root.
+"""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from modelyard import __version__
-from modelyard.cli import _checks, _data, _experiments, _models, _runs, _serve, _server, _users
 from modelyard.cli._render import console, print_json
-from modelyard.workspace import init_workspace
+
+COMMANDS = {
+    "experiments": "modelyard.cli._experiments",
+    "runs": "modelyard.cli._runs",
+    "data": "modelyard.cli._data",
+    "models": "modelyard.cli._models",
+    "check": "modelyard.cli._checks",
+    "ci": "modelyard.cli._checks",
+    "server": "modelyard.cli._server",
+    "users": "modelyard.cli._users",
+    "login": "modelyard.cli._users",
+    "serve": "modelyard.cli._serve",
+    "predict": "modelyard.cli._serve",
+    "predictions": "modelyard.cli._serve",
+}
+
+
+class LazyGroup(TyperGroup):
+    """The root group: built-in commands, plus capability commands imported when named."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *COMMANDS]
+
+    def get_command(self, ctx: Any, name: str) -> Any:
+        if name in COMMANDS:
+            return _loaded(COMMANDS[name]).get_command(ctx, name)
+        return super().get_command(ctx, name)
+
+
+_groups: dict[str, Any] = {}
+
+
+def _loaded(module_name: str) -> Any:
+    """The click group holding the commands one CLI module contributes."""
+    group = _groups.get(module_name)
+    if group is None:
+        module = importlib.import_module(module_name)
+        holder = typer.Typer()
+        holder.callback()(lambda: None)  # a group even when the module adds one command
+        if hasattr(module, "register"):
+            module.register(holder)
+        else:
+            (name,) = [n for n, m in COMMANDS.items() if m == module_name]
+            holder.add_typer(module.app, name=name)
+        group = _groups[module_name] = typer.main.get_command(holder)
+    return group
+
 
 app = typer.Typer(
     name="yard",
+    cls=LazyGroup,
     help="modelyard: the machine-learning lifecycle with one lineage graph.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(_experiments.app, name="experiments")
-app.add_typer(_runs.app, name="runs")
-app.add_typer(_data.app, name="data")
-app.add_typer(_models.app, name="models")
-_server.register(app)  # yard server
-_users.register(app)  # yard users ..., yard login
-_checks.register(app)  # yard check ..., yard ci init
-_serve.register(app)  # yard serve, yard predict, yard predictions ...
 
 
 def _version(value: bool) -> None:
@@ -53,6 +100,8 @@ def init(
 
     Example: yard init
     """
+    from modelyard.workspace import init_workspace
+
     ws = init_workspace(folder)
     if as_json:
         print_json(

@@ -39,15 +39,24 @@ def serve(
         "error", "--unknown-category", help="'error' (422) or 'allow' for unseen categories."
     ),
     no_log: bool = typer.Option(False, "--no-log", help="Do not log predictions."),
+    log_segment_rows: int = typer.Option(
+        50_000, "--log-segment-rows", min=1, help="Rows per prediction log segment."
+    ),
+    log_segment_seconds: float = typer.Option(
+        60.0, "--log-segment-seconds", min=0.01, help="Longest a log segment stays open."
+    ),
     log_level: str = typer.Option("warning", "--log-level", help="uvicorn log level."),
-    access_log: bool = typer.Option(False, "--access-log", help="JSON access log lines."),
+    access_log: bool = typer.Option(
+        True,
+        "--access-log/--no-access-log",
+        help="One JSON line per request on stderr (time, request_id, method, path, status, "
+        "latency_ms, model, version, rows) instead of uvicorn's plain access log.",
+    ),
 ) -> None:
     """Serve models over HTTP: /predict, Open Inference Protocol v2, /metrics.
 
     Example: yard serve models:/churn@champion --port 8000 --workers 2
     """
-    import logging
-
     from modelyard.serving import BatchPolicy, LogPolicy, ServeConfig
     from modelyard.serving import serve as run_server
 
@@ -60,15 +69,17 @@ def serve(
     config = ServeConfig(
         models=(model_uri, *model),
         batch=BatchPolicy(max_batch_size=max_batch_size, max_wait_ms=max_wait_ms),
-        log=LogPolicy(enabled=not no_log),
+        log=LogPolicy(
+            enabled=not no_log,
+            segment_rows=log_segment_rows,
+            segment_seconds=log_segment_seconds,
+        ),
         max_body_bytes=int(max_body_mb * 1024 * 1024),
         optimize=optimize,
         follow_alias_seconds=follow_alias or None,
         unknown_category=unknown_category,
         access_log=access_log,
     )
-    if access_log:
-        logging.basicConfig(level=logging.INFO, format="%(message)s")
     console.print(
         f"yard serve {', '.join(config.models)} on http://{host}:{port} "
         f"({workers} worker{'s' if workers > 1 else ''})"

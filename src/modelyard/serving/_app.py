@@ -30,11 +30,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from modelyard.models import ModelClient
+from modelyard.serving._access import SCOPE_KEY, AccessLog
 from modelyard.serving._config import ServeConfig
 from modelyard.serving._metrics import ServingMetrics
 from modelyard.serving._predlog import LogEntry, PredictionLog
@@ -43,7 +45,6 @@ from modelyard.serving._validation import Columns, Problem, RequestInvalid
 from modelyard.workspace import Workspace
 
 log = logging.getLogger("modelyard.serving")
-access_log = logging.getLogger("modelyard.serving.access")
 _OIP_TYPES = {"f": "FP64", "i": "INT64", "u": "UINT64", "b": "BOOL"}
 
 
@@ -340,6 +341,10 @@ def create_app(workspace: Workspace, config: ServeConfig) -> Starlette:
         code = 500
         try:
             served = server.served(name)
+            server.metrics.in_flight.labels(served.name).inc()
+            access = request.scope.get(SCOPE_KEY)
+            if access is not None:
+                access.update(model=served.name, version=served.version)
             served.batcher.expect()
             try:
                 if oip:
@@ -349,6 +354,8 @@ def create_app(workspace: Workspace, config: ServeConfig) -> Starlette:
                     columns = await _columns(server, served, request)
             finally:
                 served.batcher.arrived()
+            if access is not None:
+                access["rows"] = columns.rows
             outputs = await server.score(served, columns, request_id, started)
             if oip:
                 payload = _oip_response(served, outputs, body, request_id)
@@ -373,22 +380,8 @@ def create_app(workspace: Workspace, config: ServeConfig) -> Starlette:
             return _error(exc, request_id)
         finally:
             if served is not None:
+                server.metrics.in_flight.labels(served.name).dec()
                 server.metrics.requests.labels(served.name, served.version, str(code)).inc()
-            if config.access_log and access_log.isEnabledFor(logging.INFO):
-                access_log.info(
-                    json.dumps(
-                        {
-                            "ts": time.time(),
-                            "request_id": request_id,
-                            "method": request.method,
-                            "path": request.url.path,
-                            "status": code,
-                            "model": served.name if served else None,
-                            "version": served.version if served else None,
-                            "ms": round((time.perf_counter() - started) * 1000, 3),
-                        }
-                    )
-                )
 
     async def predict(request: Request) -> Response:
         return await handle(request, request.path_params.get("name"), oip=False)
@@ -467,6 +460,7 @@ def create_app(workspace: Workspace, config: ServeConfig) -> Starlette:
             Route("/admin/reload", reload, methods=["POST"]),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(AccessLog)] if config.access_log else [],
     )
     app.state.server = server
     return app

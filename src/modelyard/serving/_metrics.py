@@ -50,6 +50,7 @@ class ServingMetrics:
     log_dropped: Any
     log_segments: Any
     log_errors: Any
+    in_flight: Any
 
     @classmethod
     def create(cls) -> ServingMetrics:
@@ -106,6 +107,10 @@ class ServingMetrics:
             log_errors=counter(
                 "yard_prediction_log_errors",
                 "Prediction log segments that could not be stored.", ("model",),
+            ),
+            in_flight=Gauge(
+                "yard_requests_in_flight", "Scoring requests received and not yet answered.",
+                ("model",), registry=registry, multiprocess_mode="livesum",
             ),
         )  # fmt: skip
 

@@ -14,6 +14,7 @@ import os
 import tempfile
 from typing import Any
 
+from modelyard.serving._access import configure_access_log
 from modelyard.serving._batching import BatchPolicy
 from modelyard.serving._config import ServeConfig
 from modelyard.serving._metrics import MULTIPROC_ENV
@@ -39,7 +40,10 @@ def app_from_environment() -> Any:
     from modelyard.serving._app import create_app
     from modelyard.workspace import open_workspace
 
-    return create_app(open_workspace(), config_from_json(os.environ[CONFIG_ENV]))
+    config = config_from_json(os.environ[CONFIG_ENV])
+    if config.access_log:
+        configure_access_log()
+    return create_app(open_workspace(), config)
 
 
 def serve(
@@ -51,8 +55,12 @@ def serve(
     log_level: str = "warning",
 ) -> None:
     """Serve until SIGINT/SIGTERM; uvicorn then stops accepting, lets in-flight requests
-    finish, and the app flushes the prediction log."""
+    finish, and the app flushes the prediction log. With ``config.access_log`` the JSON
+    access lines go to stderr (uvicorn's own plain access log is always off)."""
     import uvicorn
+
+    if config.access_log:
+        configure_access_log()
 
     options: dict[str, Any] = {
         "host": host,

@@ -20,7 +20,7 @@ from pydantic import Field
 
 from modelyard.domain.models import ModelRef, NewModelVersion, check_alias
 from modelyard.domain.users import Role, Scope, ScopeKind
-from modelyard.errors import InvalidValue, ModelNotFound
+from modelyard.errors import Conflict, InvalidValue, ModelNotFound
 from modelyard.models import AliasPolicy, allow_all
 from modelyard.server import _pages
 from modelyard.server._context import Ctx, context
@@ -212,6 +212,11 @@ def add_version(
     def replay() -> Any:  # the version this key registered: newest with this package
         versions = ctx.store().models.versions(name, include_deleted=True)
         mine = [v for v in versions if v.package_digest == new.package_digest]
+        if not mine:
+            raise Conflict(
+                f"idempotency key {ctx.idempotency_key!r} was used by another request; "
+                "send a new key for a new registration"
+            )
         return mine[-1]
 
     return model_version_to_json(_once(ctx, lambda: store.models.add_version(new), replay))

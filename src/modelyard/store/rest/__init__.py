@@ -21,10 +21,7 @@ from modelyard.store.rest._stores import (
     RestRunStore,
 )
 from modelyard.store.rest._users import RestUserStore
-
-
-def is_rest_url(url: str) -> bool:
-    return url.startswith(("http://", "https://"))
+from modelyard.store.urls import is_rest_url
 
 
 def open_rest_store(
