@@ -140,3 +140,55 @@ def test_optimize_serves_through_onnx_with_identical_predictions(tmp_path: Path)
             if optimize:
                 assert "non-numeric" in served["churn"].optimize_note
     assert answers[True]["predictions"] == answers[False]["predictions"]
+
+
+@pytest.mark.parametrize("flavor", ["xgboost", "lightgbm"])
+def test_optimize_converts_boosted_trees_with_matching_predictions(
+    tmp_path: Path, flavor: str
+) -> None:
+    pytest.importorskip("onnxmltools")
+    boost = pytest.importorskip(flavor)
+    from modelyard.workspace import init_workspace
+
+    workspace = init_workspace(tmp_path)
+    client = ModelClient(workspace)
+    x = numeric_frame()
+    if flavor == "xgboost":
+        classifier = boost.XGBClassifier(n_estimators=20, max_depth=3)
+        regressor = boost.XGBRegressor(n_estimators=20, max_depth=3)
+    else:
+        classifier = boost.LGBMClassifier(n_estimators=20, num_leaves=8, verbose=-1)
+        regressor = boost.LGBMRegressor(n_estimators=20, num_leaves=8, verbose=-1)
+    classifier.fit(x, (x["f0"] + x["f1"] > 0).astype(int))
+    regressor.fit(x, x["f0"] * 2 + x["f2"])
+    client.log_model(classifier, name="clf", input_example=x.head(20))
+    client.log_model(regressor, name="reg", input_example=x.head(20))
+    rows = numeric_frame(50, seed=9).to_dict("records")
+    answers: dict[bool, dict[str, list[float]]] = {}
+    for optimize in (False, True):
+        config = ServeConfig(models=("clf=models:/clf/1", "reg=models:/reg/1"), optimize=optimize)
+        with live_server(workspace, config) as live:
+            answers[optimize] = {
+                name: httpx.post(f"{live.url}/predict/{name}", json={"records": rows}).json()[
+                    "predictions"
+                ]
+                for name in ("clf", "reg")
+            }
+            for served in live.server.models.values():
+                assert served.optimized is optimize, served.optimize_note
+    assert answers[True]["clf"] == answers[False]["clf"]
+    assert answers[True]["reg"] == pytest.approx(answers[False]["reg"], rel=1e-4, abs=1e-4)
+
+
+def test_optimize_keeps_flavors_without_a_converter_and_names_the_ones_it_has(
+    tmp_path: Path,
+) -> None:
+    from modelyard.serving import optimize
+    from modelyard.workspace import init_workspace
+
+    workspace = init_workspace(tmp_path)
+    add_fragile(workspace)
+    outcome = optimize(ModelClient(workspace).load("models:/fragile/1"))
+    assert outcome.predict is None
+    assert "no ONNX converter for the python flavor" in outcome.reason
+    assert "sklearn, xgboost, lightgbm" in outcome.reason

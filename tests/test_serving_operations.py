@@ -195,17 +195,18 @@ def test_access_log_is_one_json_line_per_request(
 ) -> None:
     add_fragile(open_workspace())
     config = ServeConfig(models=("models:/fragile/1",), access_log=True)
-    with caplog.at_level(logging.INFO, logger=ACCESS_LOGGER):
-        with live_server(open_workspace(), config) as live, httpx.Client(base_url=live.url) as c:
-            c.post("/predict", json={"records": [{"x": 1.0}, {"x": 2.0}]}, headers={"x-request-id": "a1"})  # fmt: skip
-            c.post("/predict", json={"records": [{"x": -1.0}]}, headers={"x-request-id": "a2"})
-            c.post("/predict", json={"records": [{"y": 1.0}]}, headers={"x-request-id": "a3"})
-            c.get("/v2/health/live", headers={"x-request-id": "a4"})
+    with (
+        caplog.at_level(logging.INFO, logger=ACCESS_LOGGER),
+        live_server(open_workspace(), config) as live,
+        httpx.Client(base_url=live.url) as client,
+    ):
+        for request_id, records in (("a1", [{"x": 1.0}, {"x": 2.0}]), ("a2", [{"x": -1.0}])):
+            client.post("/predict", json={"records": records}, headers={"x-request-id": request_id})
+        client.post("/predict", json={"records": [{"y": 1.0}]}, headers={"x-request-id": "a3"})
+        client.get("/v2/health/live", headers={"x-request-id": "a4"})
     lines = {
         line["request_id"]: line
-        for line in (
-            json.loads(r.getMessage()) for r in caplog.records if r.name == ACCESS_LOGGER
-        )
+        for line in (json.loads(r.getMessage()) for r in caplog.records if r.name == ACCESS_LOGGER)
         if line["request_id"] in ("a1", "a2", "a3", "a4")
     }
     assert set(lines) == {"a1", "a2", "a3", "a4"}
@@ -225,7 +226,9 @@ def test_access_log_is_off_unless_asked(
 ) -> None:
     add_fragile(open_workspace())
     config = ServeConfig(models=("models:/fragile/1",))
-    with caplog.at_level(logging.INFO, logger=ACCESS_LOGGER):
-        with live_server(open_workspace(), config) as live:
-            httpx.post(f"{live.url}/predict", json={"records": [{"x": 1.0}]})
+    with (
+        caplog.at_level(logging.INFO, logger=ACCESS_LOGGER),
+        live_server(open_workspace(), config) as live,
+    ):
+        httpx.post(f"{live.url}/predict", json={"records": [{"x": 1.0}]})
     assert not [r for r in caplog.records if r.name == ACCESS_LOGGER]

@@ -25,7 +25,10 @@ def serve(
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     workers: int = typer.Option(1, "--workers", min=1, help="uvicorn worker processes."),
     optimize: bool = typer.Option(
-        False, "--optimize", help="Serve scikit-learn models through ONNX Runtime if exact."
+        False,
+        "--optimize",
+        help="Serve scikit-learn, XGBoost and LightGBM models through ONNX Runtime, only "
+        "when the converted model's predictions match the original's (other flavors as is).",
     ),
     follow_alias: float = typer.Option(
         0, "--follow-alias", min=0, help="Poll aliases every N seconds and reload (0: off)."
