@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from modelyard.domain.records import AuditEvent, LineageEdge
-from modelyard.store.sql._database import Database, now_ms
+from modelyard.store.sql._database import Database, dialect_module, now_ms
 from modelyard.store.sql._schema import AuditRow, LineageRow
 
 
@@ -36,7 +35,7 @@ class SqlLineageStore:
         """Record ``source -relation-> target``; adding an existing edge changes nothing."""
         created = now_ms()
         with self._db.write() as conn:
-            dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+            dialect = dialect_module(conn.dialect.name)
             stmt = (
                 dialect.insert(LineageRow)
                 .values(source=source, target=target, relation=relation, created_at=created)

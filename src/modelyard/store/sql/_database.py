@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import time
 from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy import Engine, insert
@@ -17,6 +19,13 @@ from modelyard.store.sql._schema import AuditRow
 
 _AUDIT_INSERT = insert(AuditRow)
 _AUDIT_KEY = "yard_audit_events"
+
+
+def dialect_module(name: str) -> ModuleType:
+    """SQLAlchemy's dialect module for ``name`` (for its ``insert ... on conflict``), imported
+    on first use: opening a SQLite store never loads PostgreSQL's dialect, nor the reverse."""
+    backend = "sqlite" if name == "sqlite" else "postgresql"
+    return importlib.import_module(f"sqlalchemy.dialects.{backend}")
 
 
 def now_ms() -> int:

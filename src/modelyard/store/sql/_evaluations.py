@@ -11,7 +11,6 @@ import math
 import uuid
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from modelyard.domain.evaluations import (
@@ -22,7 +21,7 @@ from modelyard.domain.evaluations import (
 )
 from modelyard.domain.models import model_version_uri
 from modelyard.errors import ModelNotFound, NotFound
-from modelyard.store.sql._database import Database, now_ms
+from modelyard.store.sql._database import Database, dialect_module, now_ms
 from modelyard.store.sql._schema import (
     EvaluationCheckRow,
     EvaluationRow,
@@ -84,7 +83,7 @@ class SqlEvaluationStore:
                 edges.append((new.data_uri, USED_BY))
             if new.compared_with:
                 edges.append((new.compared_with, COMPARED_IN))
-            dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+            dialect = dialect_module(conn.dialect.name)
             conn.execute(
                 dialect.insert(LineageRow).on_conflict_do_nothing(),
                 [

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, literal, select, union_all, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from modelyard.domain.models import (
@@ -30,7 +29,7 @@ from modelyard.domain.models import (
 )
 from modelyard.domain.names import check_key, tag_text
 from modelyard.errors import AlreadyExists, InvalidState, ModelNotFound
-from modelyard.store.sql._database import Database, now_ms
+from modelyard.store.sql._database import Database, dialect_module, now_ms
 from modelyard.store.sql._schema import (
     LineageRow,
     ModelAliasHistoryRow,
@@ -94,7 +93,7 @@ def _upserts(conn: Connection) -> tuple[Any, Any]:
     name = conn.dialect.name
     found = _dialect_statements.get(name)
     if found is None:
-        dialect = sqlite if name == "sqlite" else postgresql
+        dialect = dialect_module(name)
         alias = dialect.insert(_ALIASES)
         alias = alias.on_conflict_do_update(
             index_elements=["model_id", "alias"],
@@ -671,7 +670,7 @@ def _group(rows: Iterable[Any], attribute: str) -> dict[Any, list[Any]]:
 
 
 def _upsert(conn: Connection, table, values: dict[str, Any], keys: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    dialect = dialect_module(conn.dialect.name)
     stmt = dialect.insert(table).values(**values)
     changes = {k: v for k, v in values.items() if k not in keys}
     conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=changes))

@@ -9,7 +9,6 @@ import math
 from collections.abc import Mapping, Sequence
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from modelyard.domain.filters import parse_filter, parse_order_by
@@ -29,7 +28,7 @@ from modelyard.errors import (
     ParamConflict,
     RunNotFound,
 )
-from modelyard.store.sql._database import Database
+from modelyard.store.sql._database import Database, dialect_module
 from modelyard.store.sql._schema import (
     ArtifactRow,
     ExperimentRow,
@@ -59,7 +58,7 @@ _RUN_BY_ID = (
 
 
 def _upsert(conn: Connection, table):  # type: ignore[no-untyped-def]
-    return (sqlite if conn.dialect.name == "sqlite" else postgresql).insert(table)
+    return dialect_module(conn.dialect.name).insert(table)
 
 
 class SqlRunStore:
@@ -428,7 +427,7 @@ class SqlRunStore:
 @functools.cache
 def _latest_upsert(dialect: str):  # type: ignore[no-untyped-def]
     """Insert-or-advance of latest_metrics: only a later (step, timestamp) replaces a value."""
-    stmt = (sqlite if dialect == "sqlite" else postgresql).insert(LatestMetricRow)
+    stmt = dialect_module(dialect).insert(LatestMetricRow)
     newer = (stmt.excluded.step > LatestMetricRow.step) | (
         (stmt.excluded.step == LatestMetricRow.step)
         & (stmt.excluded.timestamp >= LatestMetricRow.timestamp)
