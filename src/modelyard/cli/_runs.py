@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import json
-import time
 
 import typer
 
 from modelyard.cli._render import console, duration, number, print_json, size, status, table, when
 from modelyard.cli._workspace import workspace
+from modelyard.domain.clock import now_ms
 from modelyard.domain.records import Run, RunStatus
 from modelyard.errors import BlobNotFound
 from modelyard.tracking import TrackingClient
 
 app = typer.Typer(help="Runs: search, inspect, compare, delete.", no_args_is_help=True)
 MAX_METRIC_COLUMNS = 6
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _client() -> TrackingClient:

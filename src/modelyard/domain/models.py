@@ -17,14 +17,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from modelyard.domain.names import check_resource_name
 from modelyard.errors import InvalidName, InvalidState
 
 MODELS_SCHEME = "models:/"
 RUNS_SCHEME = "runs:/"
-MAX_MODEL_NAME_LENGTH = 100
 MAX_ALIAS_LENGTH = 64
 
-_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _ALIAS_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _RUN_ID_RE = re.compile(r"[0-9a-f]{32}")
 
@@ -154,21 +153,7 @@ class RunModelRef:
 
 def check_model_name(name: object) -> str:
     """Return ``name`` if it can name a registered model, else raise InvalidName saying why."""
-    if not isinstance(name, str) or not name:
-        raise InvalidName(f"model name must be a non-empty string, got {name!r}", field="name")
-    if len(name) > MAX_MODEL_NAME_LENGTH:
-        raise InvalidName(
-            f"model name {name[:40]!r}... is {len(name)} characters; the limit is "
-            f"{MAX_MODEL_NAME_LENGTH}",
-            field="name",
-        )
-    if not _NAME_RE.fullmatch(name):
-        raise InvalidName(
-            f"model name {name!r} is not valid; start with a letter or digit and use only "
-            "letters, digits and . _ - (e.g. 'churn-rf')",
-            field="name",
-        )
-    return name
+    return check_resource_name(name, "model", "churn-rf")
 
 
 def check_alias(alias: object) -> str:

@@ -86,6 +86,30 @@ def tag_text(key: str, value: object) -> str:
     return text
 
 
+MAX_RESOURCE_NAME_LENGTH = 100
+_RESOURCE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def check_resource_name(name: object, kind: str, example: str) -> str:
+    """Names of datasets and registered models: they appear in URIs (``data:name@3``,
+    ``models:/name/3``), so they start with a letter or digit and use only ``. _ -``."""
+    if not isinstance(name, str) or not name:
+        raise InvalidName(f"{kind} name must be a non-empty string, got {name!r}", field="name")
+    if len(name) > MAX_RESOURCE_NAME_LENGTH:
+        raise InvalidName(
+            f"{kind} name {name[:40]!r}... is {len(name)} characters; the limit is "
+            f"{MAX_RESOURCE_NAME_LENGTH}",
+            field="name",
+        )
+    if not _RESOURCE_NAME_RE.fullmatch(name):
+        raise InvalidName(
+            f"{kind} name {name!r} is not valid; start with a letter or digit and use only "
+            f"letters, digits and . _ - (e.g. {example!r})",
+            field="name",
+        )
+    return name
+
+
 def check_experiment_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidName(f"experiment name must be a non-empty string, got {name!r}", field="name")

@@ -9,13 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from modelyard.domain.names import check_resource_name
 from modelyard.errors import InvalidName
 
 SCHEME = "data:"
-MAX_DATASET_NAME_LENGTH = 100
 MIN_DIGEST_PREFIX = 6
 
-_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _HEX_RE = re.compile(r"[0-9a-f]+")
 
 
@@ -41,21 +40,7 @@ class DatasetRef:
 
 def check_dataset_name(name: object) -> str:
     """Return ``name`` if it can name a dataset, else raise InvalidName saying why."""
-    if not isinstance(name, str) or not name:
-        raise InvalidName(f"dataset name must be a non-empty string, got {name!r}", field="name")
-    if len(name) > MAX_DATASET_NAME_LENGTH:
-        raise InvalidName(
-            f"dataset name {name[:40]!r}... is {len(name)} characters; the limit is "
-            f"{MAX_DATASET_NAME_LENGTH}",
-            field="name",
-        )
-    if not _NAME_RE.fullmatch(name):
-        raise InvalidName(
-            f"dataset name {name!r} is not valid; start with a letter or digit and use only "
-            "letters, digits and . _ - (e.g. 'churn-features')",
-            field="name",
-        )
-    return name
+    return check_resource_name(name, "dataset", "churn-features")
 
 
 def parse_dataset_ref(text: object) -> DatasetRef:

@@ -12,12 +12,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from modelyard.domain.clock import now_ms
 from modelyard.domain.models import (
     AliasChange,
     ModelRef,
@@ -143,7 +143,7 @@ class ModelClient:
                     "signature": signature,
                     "input_example": example_file,
                     "created": {
-                        "at": time.time_ns() // 1_000_000,
+                        "at": now_ms(),
                         "by": self.store.actor,
                         "run": run_id,
                         "modelyard": _modelyard_version(),

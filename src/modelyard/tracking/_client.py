@@ -6,11 +6,11 @@ import os
 import socket
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from modelyard.domain.clock import now_ms
 from modelyard.domain.names import check_experiment_name, check_key, tag_text
 from modelyard.domain.records import Metric, NewRun, Run
 from modelyard.tracking import _environment
@@ -54,7 +54,7 @@ class TrackingClient:
             id=run_id,
             experiment_name=experiment,
             name=name or f"run-{run_id[:8]}",
-            start_time=time.time_ns() // 1_000_000,
+            start_time=now_ms(),
             parent_id=parent_id,
             user=self.store.actor,
             host=socket.gethostname(),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelyard.domain.clock import now_ms
 from modelyard.domain.names import (
     check_artifact_path,
     check_key,
@@ -26,10 +26,6 @@ if TYPE_CHECKING:
 
 class RunTerminated(SystemExit):
     """Raised in the main thread on SIGTERM while a run is active, so it ends as KILLED."""
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class ActiveRun:
@@ -90,9 +86,7 @@ class ActiveRun:
         self, key: str, value: float, step: int = 0, timestamp: int | None = None
     ) -> None:
         check_key(key, "metric")
-        point = Metric(
-            key, check_metric_value(key, value), check_step(step), timestamp or _now_ms()
-        )
+        point = Metric(key, check_metric_value(key, value), check_step(step), timestamp or now_ms())
         self._client.metrics.add(self.id, (point,))
 
     def log_metrics(
@@ -100,7 +94,7 @@ class ActiveRun:
     ) -> None:
         """Log several metrics at one step; validated now, stored in the background."""
         step = check_step(step)
-        ts = timestamp or _now_ms()
+        ts = timestamp or now_ms()
         points = [
             Metric(check_key(k, "metric"), check_metric_value(k, v), step, ts)
             for k, v in metrics.items()
@@ -170,7 +164,7 @@ class ActiveRun:
         self._client.forget(self)
         last_params, last_points = self._client.metrics.take(self.id)
         try:
-            self._client.store.runs.end(self.id, status, _now_ms(), last_points, last_params)
+            self._client.store.runs.end(self.id, status, now_ms(), last_points, last_params)
         except YardError:
             self._client.metrics.add_params(self.id, last_params)
             self._client.metrics.add(self.id, last_points)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import time
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -13,6 +12,7 @@ from sqlalchemy import Engine, insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
+from modelyard.domain.clock import now_ms
 from modelyard.errors import AlreadyExists, StoreError, YardError
 from modelyard.store.sql._engine import WRITE
 from modelyard.store.sql._schema import AuditRow
@@ -26,10 +26,6 @@ def dialect_module(name: str) -> ModuleType:
     on first use: opening a SQLite store never loads PostgreSQL's dialect, nor the reverse."""
     backend = "sqlite" if name == "sqlite" else "postgresql"
     return importlib.import_module(f"sqlalchemy.dialects.{backend}")
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class Database:
