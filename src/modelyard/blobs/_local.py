@@ -22,7 +22,14 @@ from modelyard.blobs._files import (
     reason,
     write_verified,
 )
-from modelyard.blobs.hashing import blob_key, corrupted, format_digest, hash_bytes, new_hasher
+from modelyard.blobs.hashing import (
+    blob_key,
+    corrupted,
+    format_digest,
+    hash_bytes,
+    hash_stream,
+    new_hasher,
+)
 from modelyard.errors import BlobNotFound, StoreError
 
 
@@ -58,12 +65,7 @@ class LocalBlobStore:
         and nothing is stored.
         """
         with open_source(source) as src:
-            hasher = new_hasher()
-            size = 0
-            for chunk in iter_chunks(src):
-                hasher.update(chunk)
-                size += len(chunk)
-            digest = format_digest(hasher)
+            digest, size = hash_stream(src)
             if self.exists(digest):
                 return digest, size
             src.seek(0)

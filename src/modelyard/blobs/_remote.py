@@ -31,6 +31,7 @@ from modelyard.blobs.hashing import (
     corrupted,
     format_digest,
     hash_bytes,
+    hash_stream,
     new_hasher,
 )
 from modelyard.errors import BlobNotFound, InvalidValue, StoreError
@@ -100,12 +101,7 @@ class FsspecBlobStore:
                 if len(data) > SMALL:
                     raise _changed_error(source)
                 return self.put_bytes(data)
-            hasher = new_hasher()
-            size = 0
-            for chunk in iter_chunks(src):
-                hasher.update(chunk)
-                size += len(chunk)
-        digest = format_digest(hasher)
+            digest, size = hash_stream(src)
         if self.exists(digest):
             return digest, size
         key = self._key(digest)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import BinaryIO
 
 from blake3 import blake3
 
@@ -25,12 +26,17 @@ def hash_bytes(data: bytes) -> str:
 
 def hash_file(path: str | Path) -> tuple[str, int]:
     """Digest and size of a file, read in chunks (large files are never held in memory)."""
+    with open(path, "rb") as f:
+        return hash_stream(f)
+
+
+def hash_stream(stream: BinaryIO) -> tuple[str, int]:
+    """Digest and size of what is left to read in ``stream``, read in chunks."""
     hasher = blake3(max_threads=1)
     size = 0
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            hasher.update(chunk)
-            size += len(chunk)
+    while chunk := stream.read(CHUNK):
+        hasher.update(chunk)
+        size += len(chunk)
     return f"{ALGORITHM}:{hasher.hexdigest()}", size
 
 
