@@ -71,6 +71,11 @@ class Model:
         return getattr(self._predictor, "raw", self._predictor)
 
     @property
+    def classes(self) -> Any:
+        """Class labels of a classifier that knows them (``classes_``), else None."""
+        return getattr(self._predictor, "classes_", None)
+
+    @property
     def input_example(self) -> pd.DataFrame | None:
         name = self.descriptor.input_example
         if not name:

@@ -174,7 +174,7 @@ def _classes(model: Any) -> Any:
 
     if model.flavor != "lightgbm":
         return None
-    classes = getattr(model._predictor, "classes_", None)
+    classes = model.classes
     return None if classes is None else np.asarray(classes)
 
 
