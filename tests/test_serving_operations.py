@@ -26,6 +26,9 @@ ACCESS_LOGGER = "modelyard.serving.access"
 HELD = 8  # requests held in flight when SIGTERM arrives
 SOAK_THREADS = 32
 RSS_GROWTH_BOUND_MIB = 64  # after warm-up; the open log segment is bounded by --log-segment-rows
+# A connection the kernel queued just before the listener closed is reset rather than refused;
+# both mean the server took no new request.
+REFUSED = (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError)
 ACCESS_FIELDS = {
     "time", "request_id", "method", "path", "status", "latency_ms", "model", "version", "rows",
 }  # fmt: skip
@@ -97,7 +100,7 @@ def test_sigterm_drains_in_flight_refuses_new_and_flushes_the_log(workspace_dir:
         def refused() -> bool:
             try:
                 httpx.get(f"{served.url}/v2/health/live", timeout=2)
-            except httpx.ConnectError:
+            except REFUSED:
                 return True
             return False
 
@@ -115,7 +118,7 @@ def test_sigterm_drains_in_flight_refuses_new_and_flushes_the_log(workspace_dir:
         *done, (_, last, _) = results
         # every request the server accepted got its answer; only the one after shutdown failed
         assert [status for _, status, _ in done] == [200] * len(done), worker
-        assert last == "ConnectError", (worker, last)
+        assert last in {error.__name__ for error in REFUSED}, (worker, last)
         assert done[-1][2] > terminated  # the held request was answered after SIGTERM
         answered += [request_id for request_id, _, _ in done]
     assert len(answered) >= 200 + HELD
