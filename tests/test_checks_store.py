@@ -1,9 +1,9 @@
-"""Evaluations stored on model versions, on every SQL backend: outcomes, lineage, audit."""
+"""Evaluations stored on model versions, on SQLite, PostgreSQL and through a live ``yard
+server``: outcomes, lineage, audit."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import pytest
 
@@ -11,14 +11,6 @@ from modelyard.domain.evaluations import CheckOutcome, CheckStatus, NewEvaluatio
 from modelyard.domain.models import NewModelVersion
 from modelyard.errors import ModelNotFound, NotFound
 from modelyard.store.base import MetadataStore
-from modelyard.store.sql import open_sql_store
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[MetadataStore]:
-    opened = open_sql_store(store_url, actor="tester")
-    yield opened
-    opened.close()
 
 
 def evaluation(status: CheckStatus = CheckStatus.FAILED, **extra) -> NewEvaluation:  # type: ignore[no-untyped-def]
@@ -47,6 +39,7 @@ def test_an_evaluation_is_stored_on_its_version_with_lineage_and_audit(
     register(store)
     register(store)
     added = store.evaluations.add(evaluation(compared_with="models:/churn/2"))
+    assert math.isnan(added.outcomes[2].value)  # type: ignore[arg-type]
     (listed,) = store.evaluations.list("churn", 1)
     assert listed.id == added.id and listed.created_by == "tester"
     assert [o.status for o in listed.outcomes] == [

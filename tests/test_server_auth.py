@@ -153,6 +153,14 @@ def routes(experiment: str, run: str) -> list[tuple[str, str, Any, str]]:
         ("PUT", f"{model}/aliases/champion", {"version": 1}, "maintainer"),
         ("DELETE", f"{model}/aliases/nope", None, "maintainer"),
         ("GET", f"{model}/alias-history", None, "viewer"),
+        (
+            "POST",
+            f"{model}/versions/1/evaluations",
+            {"suite_digest": "d", "data_uri": "data:x@1", "status": "PASSED"},
+            "contributor",
+        ),
+        ("GET", f"{model}/versions/1/evaluations", None, "viewer"),
+        ("GET", "/api/v1/evaluations/nope", None, "viewer"),
     ]
 
 
@@ -187,6 +195,7 @@ def _template(path: str, experiment: str, run: str) -> str:
             "tokens": "{token_id}",
             "lineage": "{direction}",
             "models": "{name}",
+            "evaluations": "{evaluation_id}",
         },
     }
     if (

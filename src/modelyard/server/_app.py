@@ -18,6 +18,7 @@ from modelyard.server._limits import BodyLimit
 from modelyard.server.routers import (
     blobs,
     datasets,
+    evaluations,
     experiments,
     lineage,
     models,
@@ -39,7 +40,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         title="modelyard",
         version=__version__,
         description="The modelyard team server: experiments, runs, metrics, datasets, blobs, "
-        "lineage, the model registry, audit, users. "
+        "lineage, the model registry, check evaluations, audit, users. "
         "Authenticate with `Authorization: Bearer <token>`.",
         openapi_url="/openapi.json",
         docs_url="/docs",
@@ -55,6 +56,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         blobs.router,
         users.router,
         models.router,
+        evaluations.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

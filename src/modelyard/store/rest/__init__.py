@@ -10,7 +10,7 @@ or a server restart is stored exactly once.
 from __future__ import annotations
 
 from modelyard.store.base import MetadataStore
-from modelyard.store.rest._evaluations_stub import UnservedEvaluations
+from modelyard.store.rest._evaluations import RestEvaluationStore
 from modelyard.store.rest._http import RETRY_SECONDS, Transport
 from modelyard.store.rest._models import RestModelRegistryStore
 from modelyard.store.rest._stores import (
@@ -41,7 +41,7 @@ def open_rest_store(
         audit=RestAuditLog(http),
         datasets=RestDatasetStore(http),
         models=RestModelRegistryStore(http, me["name"]),
-        evaluations=UnservedEvaluations(url),  # type: ignore[arg-type]
+        evaluations=RestEvaluationStore(http),
         actor=me["name"],
         uri=url,
         close=http.close,

@@ -20,6 +20,7 @@ from modelyard.domain.datasets import (
     TableProfile,
     VersionAdded,
 )
+from modelyard.domain.evaluations import CheckOutcome, CheckStatus, Evaluation, NewEvaluation
 from modelyard.domain.records import (
     Artifact,
     AuditEvent,
@@ -227,37 +228,11 @@ def event_from_json(d: Mapping[str, Any]) -> AuditEvent:
 
 
 def version_to_json(v: DatasetVersion) -> Json:
-    return {
-        "dataset": v.dataset,
-        "number": v.number,
-        "content_digest": v.content_digest,
-        "manifest_digest": v.manifest_digest,
-        "kind": v.kind.value,
-        "message": v.message,
-        "author": v.author,
-        "created_at": v.created_at,
-        "total_size": v.total_size,
-        "file_count": v.file_count,
-        "source": v.source,
-        "profile": v.profile.to_dict() if v.profile else None,
-    }
+    return v.to_dict()
 
 
 def version_from_json(d: Mapping[str, Any]) -> DatasetVersion:
-    return DatasetVersion(
-        dataset=d["dataset"],
-        number=d["number"],
-        content_digest=d["content_digest"],
-        manifest_digest=d["manifest_digest"],
-        kind=DatasetKind(d["kind"]),
-        message=d["message"],
-        author=d["author"],
-        created_at=d["created_at"],
-        total_size=d["total_size"],
-        file_count=d["file_count"],
-        source=d.get("source", ""),
-        profile=TableProfile.from_dict(d["profile"]) if d.get("profile") else None,
-    )
+    return DatasetVersion.from_dict(d)
 
 
 def new_version_to_json(n: NewDatasetVersion) -> Json:
@@ -312,6 +287,76 @@ def added_to_json(a: VersionAdded) -> Json:
 
 def added_from_json(d: Mapping[str, Any]) -> VersionAdded:
     return VersionAdded(version_from_json(d["version"]), bool(d["created"]))
+
+
+# -- evaluations ----------------------------------------------------------------------------------
+
+
+def outcome_to_json(o: CheckOutcome) -> Json:
+    return {
+        "name": o.name,
+        "kind": o.kind,
+        "status": o.status.value,
+        "value": None if o.value is None else encode_float(o.value),
+        "threshold": o.threshold,
+        "message": o.message,
+    }
+
+
+def outcome_from_json(d: Mapping[str, Any]) -> CheckOutcome:
+    value = d["value"]
+    return CheckOutcome(
+        d["name"],
+        d["kind"],
+        CheckStatus(d["status"]),
+        None if value is None else decode_float(value),
+        d["threshold"],
+        d["message"],
+    )
+
+
+def new_evaluation_to_json(n: NewEvaluation) -> Json:
+    """The request body; the model version it is stored on goes in the path."""
+    return {
+        "suite_digest": n.suite_digest,
+        "data_uri": n.data_uri,
+        "status": n.status.value,
+        "outcomes": [outcome_to_json(o) for o in n.outcomes],
+        "compared_with": n.compared_with,
+        "duration_ms": n.duration_ms,
+    }
+
+
+def evaluation_to_json(e: Evaluation) -> Json:
+    return {
+        "id": e.id,
+        "model": e.model,
+        "number": e.number,
+        "suite_digest": e.suite_digest,
+        "data_uri": e.data_uri,
+        "status": e.status.value,
+        "outcomes": [outcome_to_json(o) for o in e.outcomes],
+        "compared_with": e.compared_with,
+        "duration_ms": e.duration_ms,
+        "created_by": e.created_by,
+        "created_at": e.created_at,
+    }
+
+
+def evaluation_from_json(d: Mapping[str, Any]) -> Evaluation:
+    return Evaluation(
+        id=d["id"],
+        model=d["model"],
+        number=d["number"],
+        suite_digest=d["suite_digest"],
+        data_uri=d["data_uri"],
+        status=CheckStatus(d["status"]),
+        outcomes=tuple(outcome_from_json(o) for o in d["outcomes"]),
+        compared_with=d["compared_with"],
+        duration_ms=d["duration_ms"],
+        created_by=d["created_by"],
+        created_at=d["created_at"],
+    )
 
 
 # -- users ----------------------------------------------------------------------------------------
