@@ -158,6 +158,41 @@ class DatasetVersion:
     def short_digest(self) -> str:
         return self.content_digest.removeprefix("blake3:")[:12]
 
+    def to_dict(self) -> dict[str, Any]:
+        """The version as plain JSON-ready values (``from_dict`` reads it back)."""
+        return {
+            "dataset": self.dataset,
+            "number": self.number,
+            "content_digest": self.content_digest,
+            "manifest_digest": self.manifest_digest,
+            "kind": self.kind.value,
+            "message": self.message,
+            "author": self.author,
+            "created_at": self.created_at,
+            "total_size": self.total_size,
+            "file_count": self.file_count,
+            "source": self.source,
+            "profile": self.profile.to_dict() if self.profile else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DatasetVersion:
+        profile = data.get("profile")
+        return cls(
+            dataset=data["dataset"],
+            number=data["number"],
+            content_digest=data["content_digest"],
+            manifest_digest=data["manifest_digest"],
+            kind=DatasetKind(data["kind"]),
+            message=data["message"],
+            author=data["author"],
+            created_at=data["created_at"],
+            total_size=data["total_size"],
+            file_count=data["file_count"],
+            source=data.get("source", ""),
+            profile=TableProfile.from_dict(profile) if profile else None,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class VersionAdded:
