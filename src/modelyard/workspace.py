@@ -47,11 +47,40 @@ class Settings:
     token: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class Workspace:
-    settings: Settings
-    store: MetadataStore
-    blobs: BlobStore
+    """The resolved settings plus the metadata and blob stores, each opened on first use, so
+    that a command opens only what it touches (``yard data status`` opens neither)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: MetadataStore | None = None
+        self._blobs: BlobStore | None = None
+
+    @property
+    def store(self) -> MetadataStore:
+        if self._store is None:
+            self._store = _open_store(self.settings)
+        return self._store
+
+    @property
+    def blobs(self) -> BlobStore:
+        if self._blobs is None:
+            self._blobs = _open_blobs(self.settings)
+        return self._blobs
+
+    @property
+    def store_opened(self) -> bool:
+        return self._store is not None
+
+    def close(self) -> None:
+        """Close what was opened (a server's connections, a database's pool)."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        close_blobs = getattr(self._blobs, "close", None)  # only server blob stores hold any
+        if close_blobs is not None:
+            close_blobs()
+        self._blobs = None
 
 
 def find_root(start: Path | None = None) -> Path | None:
@@ -88,28 +117,32 @@ def resolve(env: Mapping[str, str] | None = None, start: Path | None = None) -> 
     return Settings(f"sqlite:///{root / DB_NAME}", blobs or str(root / "blobs"), actor, root)
 
 
-def open_workspace(settings: Settings | None = None) -> Workspace:
-    """Open the metadata and blob stores ``settings`` name (the backends load on first use)."""
-    from modelyard.blobs import open_blob_store, open_server_blob_store
+def open_workspace(settings: Settings | None = None, *, lazy: bool = False) -> Workspace:
+    """Open the metadata and blob stores ``settings`` name (default: ``resolve()``); with
+    ``lazy`` each store opens when first used instead."""
+    workspace = Workspace(settings or resolve())
+    if not lazy:
+        workspace.store  # noqa: B018 - opened now, so that a bad location fails here
+        workspace.blobs  # noqa: B018
+    return workspace
 
-    settings = settings or resolve()
+
+def _open_store(settings: Settings) -> MetadataStore:
     if is_rest_url(settings.uri):
         from modelyard.store.rest import open_rest_store
 
-        store = open_rest_store(settings.uri, token=settings.token)
-        blobs = (
-            open_server_blob_store(settings.blobs, token=settings.token)
-            if is_rest_url(settings.blobs)
-            else open_blob_store(settings.blobs)
-        )
-        return Workspace(settings, store, blobs)
+        return open_rest_store(settings.uri, token=settings.token)
     from modelyard.store.sql import open_sql_store
 
-    return Workspace(
-        settings,
-        open_sql_store(settings.uri, actor=settings.actor),
-        open_blob_store(settings.blobs),
-    )
+    return open_sql_store(settings.uri, actor=settings.actor)
+
+
+def _open_blobs(settings: Settings) -> BlobStore:
+    from modelyard.blobs import open_blob_store, open_server_blob_store
+
+    if is_rest_url(settings.uri) and is_rest_url(settings.blobs):
+        return open_server_blob_store(settings.blobs, token=settings.token)
+    return open_blob_store(settings.blobs)
 
 
 def init_workspace(folder: Path | None = None) -> Workspace:

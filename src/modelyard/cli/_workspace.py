@@ -1,4 +1,5 @@
-"""The workspace a command works on, opened once per invocation."""
+"""The workspace a command works on: resolved once per invocation, its stores opened on
+first use."""
 
 from __future__ import annotations
 
@@ -9,15 +10,12 @@ from modelyard.workspace import Workspace, open_workspace
 
 @functools.cache
 def workspace() -> Workspace:
-    return open_workspace()
+    return open_workspace(lazy=True)
 
 
 def close_workspace() -> None:
-    """Close the invocation's workspace, if a command opened one (a server's connections)."""
+    """Close what the invocation's workspace opened, if a command used one."""
     if workspace.cache_info().currsize:
         opened = workspace()
         workspace.cache_clear()
-        opened.store.close()
-        close_blobs = getattr(opened.blobs, "close", None)  # only server blob stores hold any
-        if close_blobs is not None:
-            close_blobs()
+        opened.close()
