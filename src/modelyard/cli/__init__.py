@@ -6,13 +6,9 @@ Errors are one line on stderr and a non-zero exit; ``--debug`` shows the traceba
 from __future__ import annotations
 
 import sys
-
-import typer
+from typing import Any
 
 from modelyard.errors import InvalidInput, YardError
-
-# Newer Typer vendors its own click: take ClickException from where Typer's errors come from.
-_ClickException = typer.BadParameter.__mro__[2]
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -20,18 +16,29 @@ EXIT_USAGE = 2
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``yard`` command."""
+    from modelyard.cli._quick import run as run_quick
+
+    args = sys.argv[1:] if argv is None else argv
+    answered = run_quick(args)
+    if answered is not None:
+        return answered
     from modelyard.cli._workspace import close_workspace, workspace
 
     workspace.cache_clear()  # one workspace per invocation, resolved from the current folder
     try:
-        return _invoke(sys.argv[1:] if argv is None else argv)
+        return _invoke(args)
     finally:
         close_workspace()
 
 
 def _invoke(args: list[str]) -> int:
+    import typer
+
     from modelyard.cli._app import app
     from modelyard.cli._render import errors
+
+    # Newer Typer vendors its own click: take ClickException from where Typer's errors come from.
+    click_exception = typer.BadParameter.__mro__[2]
 
     debug = "--debug" in args
     try:
@@ -40,7 +47,7 @@ def _invoke(args: list[str]) -> int:
             return code
     except typer.Exit as exc:
         return exc.exit_code
-    except _ClickException as exc:
+    except click_exception as exc:
         exc.show()
         return exc.exit_code
     except typer.Abort:
@@ -49,13 +56,22 @@ def _invoke(args: list[str]) -> int:
     except YardError as exc:
         if debug:
             raise
-        first, _, rest = str(exc).partition("\n")
-        errors.print("[red]error:[/] ", end="")
-        errors.print(first, markup=False)
-        if rest:
-            errors.print(rest, markup=False)
-        return EXIT_USAGE if isinstance(exc, InvalidInput) else EXIT_ERROR
+        return report_error(exc, errors)
     return 0
+
+
+def report_error(exc: YardError, console: Any = None) -> int:
+    """Print ``exc`` as ``error: ...`` on stderr (red on a terminal, through Rich when given its
+    ``console``); the exit code it calls for."""
+    first, _, rest = str(exc).partition("\n")
+    if console is None:
+        sys.stderr.write(f"error: {first}\n" + (f"{rest}\n" if rest else ""))
+    else:
+        console.print("[red]error:[/] ", end="")
+        console.print(first, markup=False)
+        if rest:
+            console.print(rest, markup=False)
+    return EXIT_USAGE if isinstance(exc, InvalidInput) else EXIT_ERROR
 
 
 def run() -> None:

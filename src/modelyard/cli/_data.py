@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from modelyard.cli._plain import MAX_FILES_SHOWN, add_lines, file_changes, status_lines
 from modelyard.cli._render import console, errors, number, print_json, size, table, when
 from modelyard.cli._workspace import workspace
 from modelyard.data import DataClient, DatasetDiff, DatasetVersion, TableProfile
@@ -15,7 +16,6 @@ app = typer.Typer(
     help="Data: versioned datasets (files and folders), profiles, diffs, remotes.",
     no_args_is_help=True,
 )
-MAX_FILES_SHOWN = 20
 PROGRESS_MIN_BYTES = 64 << 20
 
 
@@ -42,18 +42,8 @@ def add(
     if as_json:
         print_json(result)
         return
-    v = result.version
-    if not result.created:
-        console.print(
-            f"unchanged: {source} matches {v.dataset}@{v.number} ({v.short_digest}); "
-            "no new version recorded"
-        )
-        return
-    rows = f", {v.rows:,} rows" if v.rows is not None else ""
-    console.print(
-        f"added {v.dataset}@{v.number} ({v.short_digest}): {v.file_count:,} files, "
-        f"{size(v.total_size)}{rows}; read {result.files_read:,} files in {result.seconds:.2f}s"
-    )
+    for line in add_lines(str(source), result):
+        console.print(line, markup=False)
 
 
 def _add_with_progress(client: DataClient, source: Path, name: str, message: str):  # type: ignore[no-untyped-def]
@@ -241,11 +231,8 @@ def _render_diff(d: DatasetDiff) -> None:
         f"files: {len(d.added)} added, {len(d.removed)} removed, {len(d.modified)} modified, "
         f"{d.unchanged} unchanged"
     )
-    for mark, paths in (("+", d.added), ("-", d.removed), ("~", d.modified)):
-        for path in paths[:MAX_FILES_SHOWN]:
-            console.print(f"  {mark} {path}", markup=False)
-        if len(paths) > MAX_FILES_SHOWN:
-            console.print(f"  {mark} ... and {len(paths) - MAX_FILES_SHOWN:,} more")
+    for line in file_changes(d.added, d.removed, d.modified):
+        console.print(line, markup=False)
     if d.rows_before is not None:
         delta = d.rows_after - d.rows_before  # type: ignore[operator]
         console.print(f"rows: {d.rows_before:,} -> {d.rows_after:,} ({delta:+,})")
@@ -318,19 +305,8 @@ def status(
     if as_json:
         print_json(result)
         return
-    label = _label(result.version)
-    if result.clean:
-        console.print(f"{source}: unchanged since {label} ({result.unchanged:,} files)")
-        return
-    console.print(
-        f"{source} vs {label}: {len(result.added)} added, {len(result.removed)} removed, "
-        f"{len(result.modified)} modified, {result.unchanged:,} unchanged"
-    )
-    for mark, paths in (("+", result.added), ("-", result.removed), ("~", result.modified)):
-        for path in paths[:MAX_FILES_SHOWN]:
-            console.print(f"  {mark} {path}", markup=False)
-        if len(paths) > MAX_FILES_SHOWN:
-            console.print(f"  {mark} ... and {len(paths) - MAX_FILES_SHOWN:,} more")
+    for line in status_lines(str(source), result):
+        console.print(line, markup=False)
 
 
 @app.command("push")

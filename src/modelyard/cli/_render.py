@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
-import enum
-import json
 import math
-import sys
 from datetime import datetime, timezone
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+
+from modelyard.cli._plain import print_json, size, to_jsonable  # noqa: F401 - re-exported
 
 console = Console(highlight=False, soft_wrap=False)
 if not console.is_terminal:  # piped output: never fold ids or wrap rows
@@ -25,24 +23,6 @@ def table(*columns: str, **options: Any) -> Table:
     for column in columns:
         result.add_column(column, no_wrap=True)
     return result
-
-
-def to_jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return value
-
-
-def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(to_jsonable(value), indent=2) + "\n")
 
 
 def when(ms: int | None) -> str:
@@ -72,15 +52,6 @@ def number(value: float | None) -> str:
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.6g}"
-
-
-def size(n: int) -> str:
-    step = 1024.0
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < step:
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= step
-    return f"{n:.1f} TiB"
 
 
 STATUS_STYLE = {"RUNNING": "cyan", "FINISHED": "green", "FAILED": "red", "KILLED": "yellow"}

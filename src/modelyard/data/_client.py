@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -10,29 +11,43 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from modelyard.blobs import open_blob_store
 from modelyard.data import _transfer
-from modelyard.data._diff import DatasetDiff, diff_versions
-from modelyard.data._ingest import IngestStats, changed, hash_only, ingest
+from modelyard.data._cache import (
+    LocalCache,
+    Recorded,
+    SourceSnapshot,
+    cache_dir,
+    snapshot_files,
+    trusted,
+)
+from modelyard.data._ingest import IngestStats, changed, ingest
 from modelyard.data._manifest import Entry, Manifest
 from modelyard.data._profile import profile_file, profile_table, read_table, tabular_format
-from modelyard.data._scan import StatCache, scan
+from modelyard.data._scan import FileStat, scan
+from modelyard.data._status import DataStatus, compare, status_from_index
 from modelyard.domain.datasets import (
     Dataset,
     DatasetKind,
     DatasetVersion,
     NewDatasetVersion,
     TableProfile,
+    VersionAdded,
 )
-from modelyard.domain.records import LineageEdge
 from modelyard.domain.uris import DatasetRef, check_dataset_name, parse_dataset_ref
 from modelyard.errors import BlobNotFound, DatasetNotFound, InvalidValue
+from modelyard.store.direct import open_version_writer
 from modelyard.workspace import Workspace
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from modelyard.blobs import BlobStore
+    from modelyard.data._diff import DatasetDiff
+    from modelyard.domain.records import LineageEdge
+    from modelyard.store.base import MetadataStore
 
 USED_BY = "used_by"
 PRODUCED = "produced"
@@ -59,35 +74,20 @@ class VersionDetails:
     produced_by: tuple[LineageEdge, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class DataStatus:
-    """How a folder or file on disk differs from a recorded version."""
-
-    version: DatasetVersion
-    added: tuple[str, ...]
-    removed: tuple[str, ...]
-    modified: tuple[str, ...]
-    unchanged: int
-    files_read: int
-
-    @property
-    def clean(self) -> bool:
-        return not (self.added or self.removed or self.modified)
-
-
 class DataClient:
     """Explicit entry point to data versioning; ``yard.use_dataset`` & co. are built on it."""
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
-        self.store = workspace.store
-        self.blobs = workspace.blobs
-        root = workspace.settings.root
-        if root is not None:
-            self.cache_dir = root / "cache"
-        else:
-            base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-            self.cache_dir = Path(base) / "modelyard"
+        self.cache_dir = cache_dir(workspace.settings.root)
+
+    @property
+    def store(self) -> MetadataStore:
+        return self.workspace.store
+
+    @property
+    def blobs(self) -> BlobStore:
+        return self.workspace.blobs
 
     # -- recording ----------------------------------------------------------------------------
 
@@ -109,51 +109,75 @@ class DataClient:
         check_dataset_name(name)
         path = Path(source)
         files, single = scan(path)
-        kind = DatasetKind.FILE if single else DatasetKind.FOLDER
         source_key = os.path.realpath(path)
-        previous = self._latest(name)
-        known = self._known_locations(previous)
-        cache = StatCache(self.cache_dir / "stats.db")
-        try:
-            cached = cache.load(source_key)
-            total = sum(f.size for f in files)
-            done = [0]
-
-            def advance(n: int) -> None:
-                done[0] += n
-                if progress is not None:
-                    progress(done[0], total)
-
-            entries, stats, updates = ingest(
-                files, self.blobs, cached, known, progress=advance if progress else None
+        versions = self._version_writer()
+        with contextlib.closing(versions), LocalCache(self.cache_dir) as cache:
+            previous = versions.latest(name)
+            entries, stats, untrusted = self._store_files(
+                files, source_key, previous, cache, progress
             )
-            cache.save(updates)
-        finally:
-            cache.close()
-        manifest = Manifest(kind, tuple(entries))
-        content = manifest.content_digest
-        if previous is not None and previous.content_digest == content:
-            return self._result(previous, False, files, stats, started)
-        if profile is None and single and tabular_format(files[0].path):
-            profile = profile_file(files[0].absolute)
-            if os.stat(files[0].absolute).st_mtime_ns != files[0].mtime_ns:
-                raise changed(files[0].absolute)
-        manifest_digest, _ = self.blobs.put_bytes(manifest.to_json())
-        added = self.store.datasets.add_version(
-            NewDatasetVersion(
-                dataset=name,
-                content_digest=content,
-                manifest_digest=manifest_digest,
-                kind=kind,
-                message=message,
-                author=self.store.actor,
-                total_size=manifest.total_size,
-                file_count=len(entries),
-                source=source_key if record_source else "",
-                profile=profile,
-            )
+            manifest = Manifest(DatasetKind.FILE if single else DatasetKind.FOLDER, tuple(entries))
+            content = manifest.content_digest
+            if previous is not None and previous.content_digest == content:
+                version, created = previous, False
+            else:
+                if profile is None and single and tabular_format(files[0].path):
+                    profile = profile_file(files[0].absolute)
+                    if os.stat(files[0].absolute).st_mtime_ns != files[0].mtime_ns:
+                        raise changed(files[0].absolute)
+                manifest_digest, _ = self.blobs.put_bytes(manifest.to_json())
+                added = versions.add_version(
+                    NewDatasetVersion(
+                        dataset=name,
+                        content_digest=content,
+                        manifest_digest=manifest_digest,
+                        kind=manifest.kind,
+                        message=message,
+                        author=versions.actor,
+                        total_size=manifest.total_size,
+                        file_count=len(entries),
+                        source=source_key if record_source else "",
+                        profile=profile,
+                    )
+                )
+                version, created = added.version, added.created
+            if record_source:
+                rows = snapshot_files(files, {e.path: e for e in entries}, untrusted)
+                store = self.workspace.settings.uri
+                cache.save_source(SourceSnapshot(source_key, store, version, rows))
+        return self._result(version, created, files, stats, started)
+
+    def _store_files(
+        self,
+        files: list[FileStat],
+        source_key: str,
+        previous: DatasetVersion | None,
+        cache: LocalCache,
+        progress: Progress | None,
+    ) -> tuple[list[Entry], IngestStats, set[str]]:
+        """Store the bytes the blob store lacks; the entries, what was read, and the paths
+        whose stat cannot be trusted later (modified too close to their read)."""
+        total = sum(f.size for f in files)
+        done = [0]
+
+        def advance(n: int) -> None:
+            done[0] += n
+            if progress is not None:
+                progress(done[0], total)
+
+        snapshot = cache.source(source_key, self.workspace.settings.uri)
+        if snapshot is None:
+            cached, known = cache.stats(source_key), self._known_locations(previous)
+        else:  # the last add from here knows each unchanged file's digest and location
+            cached, known = self._snapshot_knowledge(files, snapshot)
+            if previous is not None and previous.content_digest != snapshot.version.content_digest:
+                known.update(self._known_locations(previous))
+        entries, stats, updates = ingest(
+            files, self.blobs, cached, known, progress=advance if progress else None
         )
-        return self._result(added.version, added.created, files, stats, started)
+        cache.save_stats(updates)
+        untrusted = {f.path for f, _, read_ns in updates if not trusted(f, read_ns)}
+        return entries, stats, untrusted
 
     def add_frame(
         self, frame: pd.DataFrame, name: str, *, message: str = "", file_name: str | None = None
@@ -216,6 +240,8 @@ class DataClient:
         )
 
     def diff(self, old: str | DatasetRef, new: str | DatasetRef) -> DatasetDiff:
+        from modelyard.data._diff import diff_versions
+
         a, b = self.resolve(old), self.resolve(new)
         return diff_versions(a, self.manifest(a), b, self.manifest(b))
 
@@ -246,6 +272,11 @@ class DataClient:
         self, source: str | os.PathLike[str], ref: str | DatasetRef | None = None
     ) -> DataStatus:
         """What changed on disk since ``ref`` (default: the version last added from here)."""
+        store = self.workspace.settings.uri
+        if ref is None:
+            quick = status_from_index(self.cache_dir, store, source)
+            if quick is not None:
+                return quick
         path = Path(source)
         files, _ = scan(path)
         source_key = os.path.realpath(path)
@@ -259,33 +290,15 @@ class DataClient:
                     "(yard data status <path> --name <dataset>)"
                 )
             version = found
-        recorded = self.manifest(version).by_path()
-        cache = StatCache(self.cache_dir / "stats.db")
-        try:
-            cached = cache.load(source_key)
-            digests: dict[str, str] = {}
-            to_read = []
-            for f in files:
-                hit = cached.get(f.absolute)
-                if hit is not None and hit[:3] == f.key:
-                    digests[f.path] = hit[3]
-                elif f.path in recorded and recorded[f.path].size != f.size:
-                    digests[f.path] = ""  # a different size is a change; no need to read it
-                else:
-                    to_read.append(f)
-            updates = hash_only(to_read)
-            digests.update({f.path: d for f, d, _ in updates})
-            cache.save(updates)
-        finally:
-            cache.close()
-        if version.kind is DatasetKind.FILE and len(files) == 1 and len(recorded) == 1:
-            (only,) = recorded.values()
-            recorded = {files[0].path: only}
-        added = tuple(p for p in digests if p not in recorded)
-        removed = tuple(p for p in recorded if p not in digests)
-        modified = tuple(p for p, d in digests.items() if p in recorded and recorded[p].digest != d)
-        unchanged = len(digests) - len(added) - len(modified)
-        return DataStatus(version, added, removed, modified, unchanged, len(to_read))
+        entries = self.manifest(version).entries
+        if version.kind is DatasetKind.FILE and len(files) == 1 and len(entries) == 1:
+            entries = (Entry(files[0].path, entries[0].digest, entries[0].size),)  # renamed
+        recorded = {e.path: Recorded(e.digest, e.size, 0, 0, e.pack, e.offset) for e in entries}
+        with LocalCache(self.cache_dir) as cache:
+            result, refreshed = compare(files, version, recorded, cache)
+            if ref is None and refreshed is not None:  # the next status needs no store
+                cache.save_source(SourceSnapshot(source_key, store, version, refreshed))
+        return result
 
     # -- remotes ------------------------------------------------------------------------------
 
@@ -392,11 +405,32 @@ class DataClient:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _latest(self, name: str) -> DatasetVersion | None:
-        try:
-            return self.store.datasets.resolve(DatasetRef(name))
-        except DatasetNotFound:
-            return None
+    def _version_writer(self) -> VersionWriter:
+        """Where ``add`` reads the latest version and records the next: straight into an
+        embedded SQLite file when the full store is not open yet (see ``store.direct``)."""
+        settings = self.workspace.settings
+        if not self.workspace.store_opened:
+            direct = open_version_writer(settings.uri, settings.actor)
+            if direct is not None:
+                return direct
+        return _StoreVersions(self.store)
+
+    def _snapshot_knowledge(
+        self, files: list[FileStat], snapshot: SourceSnapshot
+    ) -> tuple[dict[str, tuple[int, int, int, str]], dict[str, tuple[str | None, int]]]:
+        """From the snapshot of the last add: the stat-cache rows of ``files`` it vouches
+        for, and where its bytes are, for the blobs that are still there."""
+        rows = snapshot.files
+        present = {b for b in {r.pack or r.digest for r in rows.values()} if self.blobs.exists(b)}
+        known = {
+            r.digest: (r.pack, r.offset) for r in rows.values() if (r.pack or r.digest) in present
+        }
+        cached = {}
+        for f in files:
+            row = rows.get(f.path)
+            if row is not None and row.ino:
+                cached[f.absolute] = (row.ino, row.size, row.mtime_ns, row.digest)
+        return cached, known
 
     def _known_locations(
         self, previous: DatasetVersion | None
@@ -429,6 +463,34 @@ class DataClient:
             stats.bytes_read,
             time.perf_counter() - started,
         )
+
+
+class VersionWriter(Protocol):
+    actor: str
+
+    def latest(self, name: str) -> DatasetVersion | None: ...
+    def add_version(self, new: NewDatasetVersion) -> VersionAdded: ...
+    def close(self) -> None: ...
+
+
+class _StoreVersions:
+    """``VersionWriter`` over any metadata store."""
+
+    def __init__(self, store: MetadataStore) -> None:
+        self._datasets = store.datasets
+        self.actor = store.actor
+
+    def latest(self, name: str) -> DatasetVersion | None:
+        try:
+            return self._datasets.resolve(DatasetRef(name))
+        except DatasetNotFound:
+            return None
+
+    def add_version(self, new: NewDatasetVersion) -> VersionAdded:
+        return self._datasets.add_version(new)
+
+    def close(self) -> None:
+        pass  # the workspace owns the store
 
 
 def _ref(ref: str | DatasetRef) -> DatasetRef:

@@ -28,7 +28,7 @@ from modelyard.errors import InvalidValue, SourceChanged
 
 PACK_FILE_MAX = 512 << 10  # files up to this size go into packs
 PACK_TARGET = 32 << 20  # a pack is written once it holds this much
-WINDOW = 256  # small files in flight on the thread pool
+WINDOW = 1024  # small files in flight on the thread pool
 SMALL_CHUNK = 64  # small files read per task: one task per file spends more on the GIL than on I/O
 
 Progress = Callable[[int], None]

@@ -20,9 +20,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from modelyard.errors import StoreError
-
-HEAD_REVISION = "0005"
-"""The newest migration; a test checks it matches Alembic's head."""
+from modelyard.store.revision import HEAD_REVISION
 
 BUSY_TIMEOUT_MS = 60_000
 _MIGRATION_LOCK_ID = 0x7961726400  # "yard" for pg_advisory_lock
