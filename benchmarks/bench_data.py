@@ -12,8 +12,9 @@ included), peak memory (max RSS) of each command reported:
 4. re-add after changing 10 of the 10,000 files.
 
 Every repeat uses fresh workspaces/repositories and freshly written files (nothing is deleted
-before timing: see MACHINE-FACTS.md on ext4 inode reuse). The 1 GB file is written once and
-hard-linked into each repository.
+before timing: see MACHINE-FACTS.md on ext4 inode reuse), flushed to disk with ``os.sync()``
+before timing so that neither tool pays for the writeback of the generated data. The 1 GB file
+is written once and hard-linked into each repository.
 """
 
 from __future__ import annotations
@@ -129,6 +130,7 @@ def main() -> None:
             os.link(master, repo / "large.bin")
         run([str(YARD), "init"], repos["yard"])
         run([str(DVC), "init", "--no-scm", "-q"], repos["dvc"])
+        os.sync()  # the generated files' writeback is charged to neither tool
         time.sleep(1)  # the files settle out of the stat cache's racy window, like real data
         order = ("yard", "dvc") if r % 2 == 0 else ("dvc", "yard")
         commands = {
@@ -152,6 +154,7 @@ def main() -> None:
         (work / f"run{r}" / "raw-copy.bin").unlink()
         for tool in order:
             change_files(repos[tool] / "small", 10, seed=100 + r)
+        os.sync()
         for tool in order:
             record("readd", tool, *run(commands[tool]["readd"], repos[tool]))
 
@@ -167,6 +170,13 @@ def main() -> None:
         y, d = median(results[bench]["yard"]), median(results[bench]["dvc"])
         y_rss, d_rss = max(results[bench]["yard_rss"]), max(results[bench]["dvc_rss"])
         print(f"{label:<34}{y:>9.3f}{d:>9.3f}{d / y:>7.1f}x{y_rss:>10}{d_rss:>9}")
+    print("\nevery run (seconds):")
+    for bench, label in labels.items():
+        runs = "  ".join(
+            f"{tool} " + " ".join(f"{t:.3f}" for t in results[bench][tool])
+            for tool in ("yard", "dvc")
+        )
+        print(f"  {label:<32}{runs}")
     raw = median(results["raw_copy"]["raw"])
     y_large = median(results["add_large"]["yard"])
     mb = large / 1e6

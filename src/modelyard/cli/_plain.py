@@ -18,6 +18,8 @@ MAX_FILES_SHOWN = 20
 def to_jsonable(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):  # a named tuple
+        return {k: to_jsonable(v) for k, v in value._asdict().items()}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, dict):

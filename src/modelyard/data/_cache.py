@@ -19,10 +19,10 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from modelyard.data._scan import FileStat
 from modelyard.domain.datasets import DatasetVersion
@@ -33,11 +33,14 @@ if TYPE_CHECKING:
 
 RACY_NS = 100_000_000  # mtimes within 0.1 s of the read are not trusted later
 FILE_NAME = "stats.db"
-SCHEMA_VERSION = 3  # a cache written with another layout is dropped and rebuilt
+SCHEMA_VERSION = 4  # a cache written with another layout is dropped and rebuilt
 _TABLES = {
-    "stats": "(path TEXT PRIMARY KEY, ino INTEGER, size INTEGER, mtime_ns INTEGER, digest TEXT)",
-    "sources": "(source TEXT, store TEXT, dataset TEXT, number INTEGER, version TEXT, "
-    "signature TEXT, files TEXT, PRIMARY KEY (source, store))",
+    "stats": "(path TEXT PRIMARY KEY, ino INTEGER, size INTEGER, mtime_ns INTEGER, digest TEXT) "
+    "WITHOUT ROWID",
+    "sources": "(id INTEGER PRIMARY KEY, source TEXT, store TEXT, dataset TEXT, number INTEGER, "
+    "version TEXT, signature TEXT, generation INTEGER, UNIQUE (source, store))",
+    "source_files": "(source_id INTEGER, path TEXT, digest TEXT, size INTEGER, ino INTEGER, "
+    "mtime_ns INTEGER, pack TEXT, offset INTEGER, PRIMARY KEY (source_id, path)) WITHOUT ROWID",
 }
 
 
@@ -61,6 +64,7 @@ class SourceSnapshot:
     store: str
     version: DatasetVersion
     files: dict[str, Recorded]
+    generation: int = 0  # of the stored snapshot this one was read from (0: not read)
 
     @property
     def signature(self) -> str | None:
@@ -116,7 +120,7 @@ class LocalCache:
                         conn.execute("BEGIN IMMEDIATE")
                         for table, columns in _TABLES.items():
                             conn.execute(f"DROP TABLE IF EXISTS {table}")
-                            conn.execute(f"CREATE TABLE {table} {columns} WITHOUT ROWID")
+                            conn.execute(f"CREATE TABLE {table} {columns}")
                         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             except sqlite3.Error as exc:
                 raise self._broken("open", exc) from exc
@@ -158,54 +162,105 @@ class LocalCache:
     def source_version(self, source: str, store: str) -> tuple[DatasetVersion, str | None] | None:
         """The version last added from ``source`` into ``store`` and the snapshot's signature;
         None if this workspace never added ``source``."""
-        row = self._source_row("version, signature", source, store)
+        row = self._read_one(
+            "SELECT version, signature FROM sources WHERE source = ? AND store = ?", (source, store)
+        )
         if row is None:
             return None
         return DatasetVersion.from_dict(json.loads(row[0])), row[1]
 
     def source(self, source: str, store: str) -> SourceSnapshot | None:
         """The whole snapshot of the version last added from ``source`` into ``store``."""
-        row = self._source_row("version, files", source, store)
-        if row is None:
+        head = self._read_one(
+            "SELECT id, version, generation FROM sources WHERE source = ? AND store = ?",
+            (source, store),
+        )
+        if head is None:
             return None
-        version = DatasetVersion.from_dict(json.loads(row[0]))
-        packs, rows = json.loads(row[1])
-        files = {
-            p: Recorded(d, s, i, m, packs[k] if k >= 0 else None, o) for p, d, s, i, m, k, o in rows
-        }
-        return SourceSnapshot(source, store, version, files)
-
-    def _source_row(self, columns: str, source: str, store: str) -> tuple[str, str] | None:
-        query = f"SELECT {columns} FROM sources WHERE source = ? AND store = ?"
+        query = (
+            "SELECT path, digest, size, ino, mtime_ns, pack, offset FROM source_files "
+            "WHERE source_id = ?"
+        )
         try:
-            return self._db().execute(query, (source, store)).fetchone()  # type: ignore[no-any-return]
+            rows = self._db().execute(query, (head[0],)).fetchall()
         except sqlite3.Error as exc:
             raise self._broken("read", exc) from exc
+        files = {row[0]: Recorded._make(row[1:]) for row in rows}
+        version = DatasetVersion.from_dict(json.loads(head[1]))
+        return SourceSnapshot(source, store, version, files, head[2])
 
-    def save_source(self, snapshot: SourceSnapshot) -> None:
-        """Record ``snapshot`` unless a newer version of its dataset is already recorded."""
+    def save_source(self, snapshot: SourceSnapshot, base: SourceSnapshot | None = None) -> None:
+        """Record ``snapshot`` unless a newer version of its dataset is already recorded.
+
+        With ``base`` (the snapshot read earlier from this cache), only the rows that differ
+        from it are written, provided nobody saved the source in between."""
         version = snapshot.version
-        packs: dict[str, int] = {}
-        rows = [
-            [p, r.digest, r.size, r.ino, r.mtime_ns, _index(packs, r.pack), r.offset]
-            for p, r in snapshot.files.items()
-        ]
-        row = (
-            snapshot.source,
-            snapshot.store,
+        header = (
             version.dataset,
             version.number,
             json.dumps(version.to_dict(), separators=(",", ":")),
             snapshot.signature,
-            json.dumps([list(packs), rows], separators=(",", ":")),
         )
-        self._write(
-            "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, store) "
-            "DO UPDATE SET dataset = excluded.dataset, number = excluded.number, "
-            "version = excluded.version, signature = excluded.signature, files = excluded.files "
-            "WHERE sources.dataset != excluded.dataset OR sources.number <= excluded.number",
-            [row],
+        try:
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                self._save_source(db, snapshot, header, base)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise self._broken("write", exc) from exc
+
+    def _save_source(
+        self,
+        db: sqlite3.Connection,
+        snapshot: SourceSnapshot,
+        header: tuple[object, ...],
+        base: SourceSnapshot | None,
+    ) -> None:
+        found = db.execute(
+            "SELECT id, dataset, number, generation FROM sources WHERE source = ? AND store = ?",
+            (snapshot.source, snapshot.store),
+        ).fetchone()
+        if found is None:
+            source_id = db.execute(
+                "INSERT INTO sources (source, store, dataset, number, version, signature, "
+                "generation) VALUES (?, ?, ?, ?, ?, ?, 1) RETURNING id",
+                (snapshot.source, snapshot.store, *header),
+            ).fetchone()[0]
+            changed, removed = snapshot.files, []
+        else:
+            source_id, dataset, number, generation = found
+            if dataset == snapshot.version.dataset and number > snapshot.version.number:
+                return  # a newer version was added from here meanwhile
+            db.execute(
+                "UPDATE sources SET dataset = ?, number = ?, version = ?, signature = ?, "
+                "generation = generation + 1 WHERE id = ?",
+                (*header, source_id),
+            )
+            if base is not None and base.generation == generation:
+                old = base.files
+                changed = {p: r for p, r in snapshot.files.items() if old.get(p) != r}
+                removed = [p for p in old if p not in snapshot.files]
+            else:
+                db.execute("DELETE FROM source_files WHERE source_id = ?", (source_id,))
+                changed, removed = snapshot.files, []
+        db.executemany(
+            "DELETE FROM source_files WHERE source_id = ? AND path = ?",
+            [(source_id, p) for p in removed],
         )
+        db.executemany(
+            "INSERT OR REPLACE INTO source_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(source_id, p, *r) for p, r in changed.items()],
+        )
+
+    def _read_one(self, query: str, args: tuple[object, ...]) -> tuple[Any, ...] | None:
+        try:
+            return self._db().execute(query, args).fetchone()  # type: ignore[no-any-return]
+        except sqlite3.Error as exc:
+            raise self._broken("read", exc) from exc
 
     def close(self) -> None:
         if self._conn is not None:
@@ -233,20 +288,18 @@ class LocalCache:
 
 
 def snapshot_files(
-    files: Iterable[FileStat], entries: Mapping[str, Entry], untrusted: set[str]
+    files: Iterable[FileStat], entries: Iterable[Entry], untrusted: set[str]
 ) -> dict[str, Recorded]:
-    """The snapshot rows of scanned ``files`` recorded as ``entries``; paths in ``untrusted``
-    get no (inode, mtime) so that the next status reads them."""
-    rows = {}
-    for f in files:
-        e = entries[f.path]
-        ino, mtime_ns = (0, 0) if f.path in untrusted else (f.ino, f.mtime_ns)
-        rows[f.path] = Recorded(e.digest, f.size, ino, mtime_ns, e.pack, e.offset)
-    return rows
-
-
-def _index(packs: dict[str, int], pack: str | None) -> int:
-    """The position of ``pack`` in the snapshot's list of packs (-1: a blob of its own)."""
-    if pack is None:
-        return -1
-    return packs.setdefault(pack, len(packs))
+    """The snapshot rows of scanned ``files`` recorded as ``entries`` (in the same order);
+    paths in ``untrusted`` get no (inode, mtime) so that the next status reads them."""
+    return {
+        f.path: Recorded(
+            e.digest,
+            f.size,
+            0 if f.path in untrusted else f.ino,
+            0 if f.path in untrusted else f.mtime_ns,
+            e.pack,
+            e.offset,
+        )
+        for f, e in zip(files, entries, strict=True)
+    }

@@ -7,7 +7,6 @@ import os
 import shutil
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,10 +110,12 @@ class DataClient:
         files, single = scan(path)
         source_key = os.path.realpath(path)
         versions = self._version_writer()
+        store = self.workspace.settings.uri
         with contextlib.closing(versions), LocalCache(self.cache_dir) as cache:
             previous = versions.latest(name)
+            snapshot = cache.source(source_key, store)
             entries, stats, untrusted = self._store_files(
-                files, source_key, previous, cache, progress
+                files, source_key, previous, cache, snapshot, progress
             )
             manifest = Manifest(DatasetKind.FILE if single else DatasetKind.FOLDER, tuple(entries))
             content = manifest.content_digest
@@ -142,9 +143,8 @@ class DataClient:
                 )
                 version, created = added.version, added.created
             if record_source:
-                rows = snapshot_files(files, {e.path: e for e in entries}, untrusted)
-                store = self.workspace.settings.uri
-                cache.save_source(SourceSnapshot(source_key, store, version, rows))
+                rows = snapshot_files(files, entries, untrusted)
+                cache.save_source(SourceSnapshot(source_key, store, version, rows), snapshot)
         return self._result(version, created, files, stats, started)
 
     def _store_files(
@@ -153,11 +153,20 @@ class DataClient:
         source_key: str,
         previous: DatasetVersion | None,
         cache: LocalCache,
+        snapshot: SourceSnapshot | None,
         progress: Progress | None,
     ) -> tuple[list[Entry], IngestStats, set[str]]:
         """Store the bytes the blob store lacks; the entries, what was read, and the paths
         whose stat cannot be trusted later (modified too close to their read)."""
-        total = sum(f.size for f in files)
+        reused: dict[str, Entry] = {}
+        if snapshot is None:
+            cached, known = cache.stats(source_key), self._known_locations(previous)
+        else:  # the last add from here knows each unchanged file's digest and location
+            cached, (reused, known) = {}, self._reuse(files, snapshot)
+            if previous is not None and previous.content_digest != snapshot.version.content_digest:
+                known.update(self._known_locations(previous))
+        rest = [f for f in files if f.path not in reused] if reused else files
+        total = sum(f.size for f in rest)
         done = [0]
 
         def advance(n: int) -> None:
@@ -165,17 +174,13 @@ class DataClient:
             if progress is not None:
                 progress(done[0], total)
 
-        snapshot = cache.source(source_key, self.workspace.settings.uri)
-        if snapshot is None:
-            cached, known = cache.stats(source_key), self._known_locations(previous)
-        else:  # the last add from here knows each unchanged file's digest and location
-            cached, known = self._snapshot_knowledge(files, snapshot)
-            if previous is not None and previous.content_digest != snapshot.version.content_digest:
-                known.update(self._known_locations(previous))
         entries, stats, updates = ingest(
-            files, self.blobs, cached, known, progress=advance if progress else None
+            rest, self.blobs, cached, known, progress=advance if progress else None
         )
         cache.save_stats(updates)
+        if reused:
+            reused.update((e.path, e) for e in entries)
+            entries = [reused[f.path] for f in files]
         untrusted = {f.path for f, _, read_ns in updates if not trusted(f, read_ns)}
         return entries, stats, untrusted
 
@@ -382,7 +387,7 @@ class DataClient:
         if marker.exists():
             return folder
         folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = folder.with_name(f".{version.number}.{uuid.uuid4().hex[:8]}")
+        staging = folder.with_name(f".{version.number}.{os.urandom(4).hex()}")
         try:
             _transfer.materialise(
                 self.blobs,
@@ -415,22 +420,26 @@ class DataClient:
                 return direct
         return _StoreVersions(self.store)
 
-    def _snapshot_knowledge(
+    def _reuse(
         self, files: list[FileStat], snapshot: SourceSnapshot
-    ) -> tuple[dict[str, tuple[int, int, int, str]], dict[str, tuple[str | None, int]]]:
-        """From the snapshot of the last add: the stat-cache rows of ``files`` it vouches
-        for, and where its bytes are, for the blobs that are still there."""
+    ) -> tuple[dict[str, Entry], dict[str, tuple[str | None, int]]]:
+        """From the snapshot of the last add: the entries of ``files`` whose stat it vouches
+        for (nothing to read), and where its bytes are; both only for blobs still stored."""
         rows = snapshot.files
         present = {b for b in {r.pack or r.digest for r in rows.values()} if self.blobs.exists(b)}
         known = {
             r.digest: (r.pack, r.offset) for r in rows.values() if (r.pack or r.digest) in present
         }
-        cached = {}
+        reused = {}
         for f in files:
-            row = rows.get(f.path)
-            if row is not None and row.ino:
-                cached[f.absolute] = (row.ino, row.size, row.mtime_ns, row.digest)
-        return cached, known
+            r = rows.get(f.path)
+            if (
+                r is not None
+                and (r.ino, r.size, r.mtime_ns) == f.key
+                and (r.pack or r.digest) in present
+            ):
+                reused[f.path] = Entry(f.path, r.digest, f.size, r.pack, r.offset)
+        return reused, known
 
     def _known_locations(
         self, previous: DatasetVersion | None

@@ -86,14 +86,17 @@ def ingest(
     chunks = [small[i : i + SMALL_CHUNK] for i in range(0, len(small), SMALL_CHUNK)]
     with ThreadPoolExecutor(small_file_workers(), thread_name_prefix="yard-read") as readers:
         window = max(2, WINDOW // SMALL_CHUNK)
-        for results in _windowed(readers, _read_small_chunk, chunks, window):
-            for f, data, digest, read_ns in results:
-                updates.append((f, digest, read_ns))
-                bytes_read += len(data)
-                packer.add(f, digest, data)
-                if progress is not None:
-                    progress(len(data))
-        packer.flush()
+        try:
+            for results in _windowed(readers, _read_small_chunk, chunks, window):
+                for f, data, digest, read_ns in results:
+                    updates.append((f, digest, read_ns))
+                    bytes_read += len(data)
+                    packer.add(f, digest, data)
+                    if progress is not None:
+                        progress(len(data))
+            packer.finish()
+        finally:
+            packer.close()
     with ThreadPoolExecutor(max_workers=workers(), thread_name_prefix="yard-hash") as pool:
         for f, digest, read_ns in pool.map(lambda f: _store_large(f, blobs, progress), large):
             updates.append((f, digest, read_ns))
@@ -131,15 +134,18 @@ def hash_only(files: list[FileStat]) -> list[tuple[FileStat, str, int]]:
 
 
 class _Packer:
-    """Collects small files into packs; files whose bytes are already stored are not repacked."""
+    """Collects small files into packs; files whose bytes are already stored are not repacked.
+
+    A full pack is written on a background thread while the next one fills (at most one in
+    flight, so at most two packs are in memory): reading files and writing packs overlap.
+    """
 
     def __init__(self, blobs: BlobStore, known: dict[str, Location]) -> None:
         self._blobs = blobs
         self._known = known
-        self._buffer: list[bytes] = []
-        self._buffered: dict[str, int] = {}  # digest -> offset in the open pack
-        self._size = 0
-        self._waiting: list[tuple[FileStat, str]] = []  # files whose pack is not written yet
+        self._pack = _OpenPack()
+        self._in_flight: tuple[Future[tuple[str, int]], _OpenPack] | None = None
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="yard-pack")
         self.entries: dict[str, Entry] = {}
         self.packs = 0
 
@@ -147,25 +153,58 @@ class _Packer:
         location = self._known.get(digest)
         if location is not None:
             self.entries[f.path] = Entry(f.path, digest, f.size, *location)
-            return
-        if digest not in self._buffered:
-            self._buffered[digest] = self._size
-            self._buffer.append(data)
-            self._size += len(data)
-        self._waiting.append((f, digest))
-        if self._size >= PACK_TARGET:
-            self.flush()
+        elif self._in_flight is not None and digest in self._in_flight[1].offsets:
+            self._in_flight[1].waiting.append((f, digest))
+        else:
+            self._pack.add(f, digest, data)
+            if self._pack.size >= PACK_TARGET:
+                self._send()
 
-    def flush(self) -> None:
-        if not self._buffer:
+    def finish(self) -> None:
+        """Write the last pack and wait for every pack to be stored."""
+        self._send()
+        self._settle()
+
+    def close(self) -> None:
+        """Stop the writer thread (after the pack in flight, if any)."""
+        self._writer.shutdown()
+
+    def _send(self) -> None:
+        self._settle()
+        if self._pack.pieces:
+            stream = _ChunkReader(self._pack.pieces)
+            self._in_flight = (self._writer.submit(self._blobs.put_stream, stream), self._pack)
+            self._pack = _OpenPack()
+
+    def _settle(self) -> None:
+        """Wait for the pack in flight; its files get their entries, its bytes become known."""
+        if self._in_flight is None:
             return
-        pack, _ = self._blobs.put_stream(_ChunkReader(self._buffer))
+        future, pack = self._in_flight
+        self._in_flight = None
+        digest, _ = future.result()
         self.packs += 1
-        for digest, offset in self._buffered.items():
-            self._known[digest] = (pack, offset)
-        for f, digest in self._waiting:
-            self.entries[f.path] = Entry(f.path, digest, f.size, pack, self._buffered[digest])
-        self._buffer, self._buffered, self._waiting, self._size = [], {}, [], 0
+        for content, offset in pack.offsets.items():
+            self._known[content] = (digest, offset)
+        for f, content in pack.waiting:
+            self.entries[f.path] = Entry(f.path, content, f.size, digest, pack.offsets[content])
+
+
+class _OpenPack:
+    """The pack being filled: its pieces, each content's offset, and the files stored in it."""
+
+    def __init__(self) -> None:
+        self.pieces: list[bytes] = []
+        self.offsets: dict[str, int] = {}  # content digest -> offset in the pack
+        self.waiting: list[tuple[FileStat, str]] = []
+        self.size = 0
+
+    def add(self, f: FileStat, digest: str, data: bytes) -> None:
+        if digest not in self.offsets:
+            self.offsets[digest] = self.size
+            self.pieces.append(data)
+            self.size += len(data)
+        self.waiting.append((f, digest))
 
 
 class _ChunkReader(io.RawIOBase):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from modelyard.blobs import hash_bytes
 from modelyard.domain.datasets import DatasetKind
@@ -19,8 +20,10 @@ from modelyard.errors import IntegrityError
 FORMAT = "modelyard.manifest/1"
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
+    """One file of a version. A named tuple: a 10,000-file version makes 10,000 of them on
+    every add and read, and a frozen dataclass costs several times more to build."""
+
     path: str
     digest: str
     size: int

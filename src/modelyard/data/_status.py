@@ -55,7 +55,7 @@ def status_from_index(
             return None
         result, refreshed = compare(files, snapshot.version, snapshot.files, cache)
         if refreshed:
-            cache.save_source(SourceSnapshot(key, store, snapshot.version, refreshed))
+            cache.save_source(SourceSnapshot(key, store, snapshot.version, refreshed), snapshot)
     return result
 
 
