@@ -20,22 +20,12 @@ import pytest
 
 from modelyard.cli import main
 from modelyard.data import DataClient
-from modelyard.domain.datasets import (
-    ColumnProfile,
-    DatasetKind,
-    NewDatasetVersion,
-    TableProfile,
-)
 from modelyard.domain.uris import DatasetRef
 from modelyard.store.direct import open_version_writer
 from modelyard.store.sql import open_sql_store
 from modelyard.workspace import open_workspace
-
-PROFILE = TableProfile(
-    rows=3,
-    columns=(ColumnProfile("age", "int64", 0, 3, distinct=3, min=1.0, max=9.0, mean=5.0),),
-    format="csv",
-)
+from test_data_store import PROFILE, new
+from test_data_versions import age
 
 
 def make_folder(root: Path, files: int = 30) -> Path:
@@ -45,14 +35,6 @@ def make_folder(root: Path, files: int = 30) -> Path:
         (sub / f"f{i:03d}.bin").write_bytes(os.urandom(500 + i))
     age(root)
     return root
-
-
-def age(path: Path, seconds: float = 5) -> None:
-    """Make files look older than the racy window (a write in the same clock tick)."""
-    for p in [path] if path.is_file() else path.rglob("*"):
-        if p.is_file():
-            st = p.stat()
-            os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns - int(seconds * 1e9)))
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -225,21 +207,6 @@ def test_concurrent_direct_writers_number_versions_without_gaps(tmp_path: Path) 
     assert sorted(numbers) == list(range(1, 21))
     assert [v.number for v in store.datasets.versions("churn")] == list(range(1, 21))
     store.close()
-
-
-def new(content: str, name: str = "churn", profile: TableProfile | None = None):  # type: ignore[no-untyped-def]
-    return NewDatasetVersion(
-        dataset=name,
-        content_digest=f"blake3:{content * 64}"[:71],
-        manifest_digest="blake3:" + "f" * 64,
-        kind=DatasetKind.FOLDER,
-        message=f"content {content}",
-        author="tester",
-        total_size=100,
-        file_count=2,
-        source="/data/churn",
-        profile=profile,
-    )
 
 
 def dump(path: Path) -> dict[str, list[tuple[object, ...]]]:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from modelyard.data._scan import FileStat
 from modelyard.domain.datasets import DatasetVersion
 from modelyard.errors import StoreError
+from modelyard.store.direct import immediate
 
 if TYPE_CHECKING:
     from modelyard.data._manifest import Entry
@@ -116,8 +117,7 @@ class LocalCache:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
                 if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-                    with conn:
-                        conn.execute("BEGIN IMMEDIATE")
+                    with immediate(conn):
                         for table, columns in _TABLES.items():
                             conn.execute(f"DROP TABLE IF EXISTS {table}")
                             conn.execute(f"CREATE TABLE {table} {columns}")
@@ -202,14 +202,8 @@ class LocalCache:
             snapshot.signature,
         )
         try:
-            db = self._db()
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(self._db()) as db:
                 self._save_source(db, snapshot, header, base)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise self._broken("write", exc) from exc
 
@@ -269,14 +263,8 @@ class LocalCache:
 
     def _write(self, statement: str, rows: list[tuple[object, ...]]) -> None:
         try:
-            db = self._db()
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(self._db()) as db:
                 db.executemany(statement, rows)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise self._broken("write", exc) from exc
 

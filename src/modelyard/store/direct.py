@@ -11,8 +11,11 @@ write identical rows.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,16 +74,10 @@ class DirectVersionWriter:
         """Record ``new`` as the next version, unless it equals the latest (``created`` False)."""
         check_dataset_name(new.dataset)
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                added = self._add(new)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+            with immediate(self._conn):
+                return self._add(new)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot record a version of {new.dataset!r}: {exc}") from exc
-        return added
 
     def close(self) -> None:
         self._conn.close()
@@ -101,27 +98,15 @@ class DirectVersionWriter:
         latest = self._latest(new.dataset)
         if latest is not None and latest.content_digest == new.content_digest:
             return VersionAdded(latest, created=False)
+        fields = {f.name: getattr(new, f.name) for f in dataclasses.fields(new)}
         number = 1 if latest is None else latest.number + 1
-        profile = new.profile.to_dict() if new.profile else None
-        created_at = now_ms()
+        version = DatasetVersion(number=number, created_at=now_ms(), **fields)
+        values = version.to_dict()
+        values["profile"] = json.dumps(values["profile"])
         self._conn.execute(
             f"INSERT INTO dataset_versions (dataset_id, rows, {_VERSION_COLUMNS}) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                dataset_id,
-                new.profile.rows if new.profile else None,
-                number,
-                new.content_digest,
-                new.manifest_digest,
-                new.kind.value,
-                new.message,
-                new.author,
-                created_at,
-                new.total_size,
-                new.file_count,
-                new.source,
-                json.dumps(profile),
-            ),
+            (dataset_id, version.rows, *(values[f] for f in _FIELDS)),
         )
         detail = {
             "before": latest.content_digest if latest is not None else None,
@@ -135,20 +120,6 @@ class DirectVersionWriter:
             "INSERT INTO audit_events (timestamp, actor, action, subject, detail) "
             "VALUES (?, ?, ?, ?, ?)",
             [(now_ms(), self.actor, a, s, json.dumps(d)) for a, s, d in events],
-        )
-        version = DatasetVersion(
-            new.dataset,
-            number,
-            new.content_digest,
-            new.manifest_digest,
-            new.kind,
-            new.message,
-            new.author,
-            created_at,
-            new.total_size,
-            new.file_count,
-            new.source,
-            new.profile,
         )
         return VersionAdded(version, created=True)
 
@@ -168,3 +139,16 @@ class DirectVersionWriter:
                 "profile": profile,
             }
         )
+
+
+@contextlib.contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction on an autocommit ``sqlite3`` connection, started with ``BEGIN
+    IMMEDIATE`` (writers queue for the lock) and rolled back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

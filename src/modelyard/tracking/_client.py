@@ -89,6 +89,11 @@ class TrackingClient:
         """Block until every metric point logged so far is durably stored."""
         self.metrics.flush()
 
+    def close(self) -> None:
+        """Store what is pending, then close the workspace's connections."""
+        self.flush()
+        self.workspace.close()
+
     def get_run(self, run_id: str) -> Run:
         self.flush()
         return self.store.runs.get(run_id)

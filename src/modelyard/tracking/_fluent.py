@@ -207,6 +207,15 @@ def _end_open_runs(status: RunStatus) -> None:
         c.flush()
 
 
+def _close_clients() -> None:
+    with _clients_lock:
+        clients = list(_clients.values())
+        _clients.clear()
+    for c in clients:
+        c.close()
+
+
 _previous_excepthook = sys.excepthook
 sys.excepthook = _excepthook
+atexit.register(_close_clients)  # at exit handlers run last-registered first: this one last
 atexit.register(_end_open_runs, RunStatus.FINISHED)
