@@ -223,3 +223,20 @@ def dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
                 "SELECT actor, action, subject, json(detail) FROM audit_events ORDER BY id"
             ).fetchall(),
         }
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["data", "status", "--help"], "Example: yard data status"),
+        (["data", "add", "images", "--name", "scans", "--message"], "requires an argument"),
+        (["data", "status", "images", "other"], "Got unexpected extra argument"),
+        (["data", "add", "images", "--name", "scans", "--bogus"], "No such option"),
+    ],
+)
+def test_other_forms_are_left_to_the_full_command(
+    workspace_dir: Path, capsys: pytest.CaptureFixture[str], args: list[str], expected: str
+) -> None:
+    make_folder(workspace_dir / "images")
+    _, out, err = cli(capsys, *args)
+    assert expected in out + err

@@ -10,7 +10,9 @@ files on disk, so that unchanged files are never read twice.
 A file whose modification time is too close to the moment it was read is not trusted later
 ("racily clean", as git calls it): a write in the same clock tick would keep the same mtime,
 and the cache must never vouch for bytes it has not seen. Everything here is a cache:
-deleting the file costs speed, never data.
+deleting the file costs speed, never data. The index is written after the version is recorded
+in the metadata store: a process killed in between leaves it one add behind (status then
+compares with the version before), until the next add from the folder.
 """
 
 from __future__ import annotations
