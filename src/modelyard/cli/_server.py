@@ -32,6 +32,12 @@ def server(
         help="'module:function' that judges every alias move (raise PolicyDenied to refuse); "
         "default: allow all.",
     ),
+    idempotency_days: float = typer.Option(
+        30,
+        "--idempotency-days",
+        help="Days a write's idempotency key is kept, so a retried request applies once; "
+        "a retry older than this may be applied twice.",
+    ),
 ) -> None:
     """Serve the REST API (/api/v1, docs at /docs) on a database and a blob store.
 
@@ -62,6 +68,7 @@ def server(
         local_user=os.environ.get("YARD_USER") or "local",
         max_json_bytes=max_body_mb * 1024 * 1024,
         alias_policy=alias_policy,
+        idempotency_days=idempotency_days,
     )
     console.print(f"yard server on http://{host}:{port} (docs: /docs, auth: {auth})")
     serve(config, host=host, port=port, workers=workers, log_level=log_level)

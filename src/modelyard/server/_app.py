@@ -34,7 +34,7 @@ GZIP_MIN_BYTES = 1024
 def create_app(config: ServerConfig) -> FastAPI:
     """A ready application on ``config``'s database (migrated) and blob store."""
     models.load_policy(config.alias_policy)  # a policy that cannot load fails at start
-    backend = SqlBackend(config.db)
+    backend = SqlBackend(config.db, idempotency_days=config.idempotency_days)
     store = open_blob_store(config.blobs, storage_options=config.storage_options or None)
     app = FastAPI(
         title="modelyard",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import os
 import socket
 from collections.abc import Mapping
@@ -32,11 +33,19 @@ class ServerConfig:
     max_blob_bytes: int = MAX_BLOB_BYTES
     storage_options: Mapping[str, Any] = field(default_factory=dict)
     alias_policy: str = ""  # 'module:function' judging every alias move; "" allows all
+    idempotency_days: float = 30  # keys of applied writes are kept this long, then pruned
 
     def __post_init__(self) -> None:
         if self.auth not in ("token", "none"):
             raise InvalidValue(
                 f"unknown auth mode {self.auth!r}; use 'token' or 'none'", field="auth"
+            )
+        if not 0 < self.idempotency_days < math.inf:
+            raise InvalidValue(
+                f"idempotency_days must be a finite number of days above 0, not "
+                f"{self.idempotency_days!r}: it is how long a retried write is still "
+                "recognised and applied once (default 30)",
+                field="idempotency_days",
             )
 
     def to_env(self) -> dict[str, str]:
@@ -49,6 +58,7 @@ class ServerConfig:
             f"{_PREFIX}MAX_BLOB_BYTES": str(self.max_blob_bytes),
             f"{_PREFIX}STORAGE_OPTIONS": json.dumps(dict(self.storage_options)),
             f"{_PREFIX}ALIAS_POLICY": self.alias_policy,
+            f"{_PREFIX}IDEMPOTENCY_DAYS": str(self.idempotency_days),
         }
 
     @classmethod
@@ -63,6 +73,7 @@ class ServerConfig:
             max_blob_bytes=int(env.get(f"{_PREFIX}MAX_BLOB_BYTES", MAX_BLOB_BYTES)),
             storage_options=json.loads(env.get(f"{_PREFIX}STORAGE_OPTIONS") or "{}"),
             alias_policy=env.get(f"{_PREFIX}ALIAS_POLICY", ""),
+            idempotency_days=float(env.get(f"{_PREFIX}IDEMPOTENCY_DAYS", 30)),
         )
 
 

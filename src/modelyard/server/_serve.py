@@ -19,10 +19,13 @@ def serve(
     import uvicorn
 
     check_bind(host, config.auth)
-    # Migrate once here, so that workers starting together do not queue on the lock.
+    # Migrate and prune old idempotency keys once here, so that workers starting together
+    # do not queue on the lock.
     from modelyard.store.sql import SqlBackend
 
-    SqlBackend(config.db).close()
+    backend = SqlBackend(config.db, idempotency_days=config.idempotency_days)
+    backend.prune_expired()
+    backend.close()
     os.environ.update(config.to_env())
     uvicorn.run(
         "modelyard.server._app:app_from_env",

@@ -230,6 +230,7 @@ class AppliedBatchRow(Base):
     """Idempotency keys of applied writes: a retried request with a known key changes nothing."""
 
     __tablename__ = "applied_batches"
+    __table_args__ = (Index("ix_applied_batches_created_at", "created_at"),)
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
