@@ -9,7 +9,7 @@ import typer
 from modelyard.cli._render import console, print_json, table, when
 from modelyard.cli._workspace import workspace
 from modelyard.errors import InvalidValue
-from modelyard.models import ModelClient
+from modelyard.models import ModelClient, environment_mismatches
 
 app = typer.Typer(
     help="Models: registered models, versions, aliases, lineage and environments.",
@@ -81,7 +81,7 @@ def show(
     ref: str = typer.Argument(..., help="churn (the model), churn/3 or churn@champion."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for programs."),
 ) -> None:
-    """A model, or one version with its signature and requirements.
+    """A model, or one version with its signature, requirements and whether they are installed.
 
     Example: yard models show churn/3
     """
@@ -105,6 +105,7 @@ def show(
         return
     version = client.get_version(ref)
     descriptor = client.descriptor(version.uri)
+    mismatches = environment_mismatches(descriptor)
     if as_json:
         print_json(
             {
@@ -112,6 +113,7 @@ def show(
                 "signature": descriptor.signature.to_dict() if descriptor.signature else None,
                 "requirements": list(descriptor.requirements),
                 "python": descriptor.python,
+                "environment": mismatches,
                 "files": {
                     k: {"digest": f.digest, "size": f.size} for k, f in descriptor.files.items()
                 },
@@ -142,6 +144,8 @@ def show(
                 + ", ".join(f"{c.name}: {c.type}" for c in descriptor.signature.outputs)
             )
     console.print(f"  python {descriptor.python}; requires " + ", ".join(descriptor.requirements))
+    differences = [f"{m.name} {m.saved} -> {m.installed} installed" for m in mismatches]
+    console.print("  environment: " + (", ".join(differences) or "matches"))
 
 
 @app.command("alias")

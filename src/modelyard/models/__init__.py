@@ -10,6 +10,8 @@ What it owns:
   python (``PythonModel``), pickle (only with ``trusted=True``);
 - ``Model``: one interface for every flavor, ``predict(DataFrame)`` (+ ``predict_proba``),
   signature enforcement listing every problem;
+- the environment check (``_environment.py``): loading warns with a
+  ``ModelEnvironmentWarning`` when the flavor's libraries differ from the saved pins;
 - ``ModelClient``: log, register, load, download, aliases (through a policy hook), tags,
   descriptions, lineage and environment of versions;
 - ``autolog()`` for scikit-learn, XGBoost and LightGBM.
@@ -26,6 +28,11 @@ from modelyard.domain.models import (
 )
 from modelyard.models._autolog import AutologConfig, AutologWarning, autolog
 from modelyard.models._client import LoggedModel, ModelClient, ModelLineage
+from modelyard.models._environment import (
+    LibraryMismatch,
+    ModelEnvironmentWarning,
+    environment_mismatches,
+)
 from modelyard.models._fluent import (
     client,
     load_model,
@@ -44,10 +51,12 @@ __all__ = [
     "AutologConfig",
     "AutologWarning",
     "ColumnSpec",
+    "LibraryMismatch",
     "LoggedModel",
     "Model",
     "ModelClient",
     "ModelContext",
+    "ModelEnvironmentWarning",
     "ModelLineage",
     "ModelRef",
     "ModelVersion",
@@ -58,6 +67,7 @@ __all__ = [
     "allow_all",
     "autolog",
     "client",
+    "environment_mismatches",
     "infer_signature",
     "load_model",
     "log_model",

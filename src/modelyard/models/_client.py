@@ -33,6 +33,7 @@ from modelyard.domain.names import check_artifact_path
 from modelyard.domain.records import Artifact, Run
 from modelyard.errors import InvalidValue, NotFound, YardError
 from modelyard.models import flavors
+from modelyard.models._environment import warn_on_mismatch
 from modelyard.models._model import Model
 from modelyard.models._package import (
     DESCRIPTOR,
@@ -233,11 +234,24 @@ class ModelClient:
 
     # -- loading ------------------------------------------------------------------------------
 
-    def load(self, uri: str | Path, *, trusted: bool = False, extra_columns: str = "drop") -> Model:
+    def load(
+        self,
+        uri: str | Path,
+        *,
+        trusted: bool = False,
+        extra_columns: str = "drop",
+        check_environment: bool = True,
+    ) -> Model:
         """Load ``models:/name@alias``, ``models:/name/3``, ``runs:/<id>/model`` or a
-        downloaded package folder."""
+        downloaded package folder.
+
+        If the installed versions of the flavor's libraries differ from those the model was
+        saved with, it still loads, with one ``ModelEnvironmentWarning`` naming them; silence
+        it with ``check_environment=False`` or a ``warnings`` filter on that class."""
         files, version = self._package(uri)
         check_python(files.descriptor, files.label)
+        if check_environment:
+            warn_on_mismatch(files.descriptor, files.label)
         module = flavors.get_flavor(files.descriptor.flavor)
         predictor = module.load(flavors.LoadContext(files, files.descriptor.options, trusted))
         return Model(

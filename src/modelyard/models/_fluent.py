@@ -71,10 +71,22 @@ def log_model(
     )
 
 
-def load_model(uri: str | Path, *, trusted: bool = False, extra_columns: str = "drop") -> Model:
+def load_model(
+    uri: str | Path,
+    *,
+    trusted: bool = False,
+    extra_columns: str = "drop",
+    check_environment: bool = True,
+) -> Model:
     """Load ``models:/churn@champion``, ``models:/churn/3``, ``runs:/<id>/model`` or a
-    downloaded package folder. Pickled models need ``trusted=True``."""
-    return client().load(uri, trusted=trusted, extra_columns=extra_columns)
+    downloaded package folder. Pickled models need ``trusted=True``.
+
+    Library versions other than those the model was saved with give one
+    ``ModelEnvironmentWarning``; ``check_environment=False`` or
+    ``warnings.filterwarnings("ignore", category=ModelEnvironmentWarning)`` silences it."""
+    return client().load(
+        uri, trusted=trusted, extra_columns=extra_columns, check_environment=check_environment
+    )
 
 
 def register_model(source: str, name: str, *, description: str = "") -> ModelVersion:
