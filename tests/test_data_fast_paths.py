@@ -228,6 +228,7 @@ def dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
+        (["data"], "Usage"),
         (["data", "status", "--help"], "Example: yard data status"),
         (["data", "add", "images", "--name", "scans", "--message"], "requires an argument"),
         (["data", "status", "images", "other"], "Got unexpected extra argument"),

@@ -25,8 +25,10 @@ _ADD_OPTIONS = {"--name": "name", "-n": "name", "--message": "message", "-m": "m
 
 def run(args: list[str]) -> int | None:
     """The exit code if ``args`` was answered here, else None."""
-    command = {"status": _status, "add": _add}.get(args[1]) if args[:1] == ["data"] else None
-    return None if command is None or len(args) < 2 else command(args[2:])
+    if len(args) < 2 or args[0] != "data":
+        return None
+    command = {"status": _status, "add": _add}.get(args[1])
+    return None if command is None else command(args[2:])
 
 
 def _status(args: list[str]) -> int | None:

@@ -2,8 +2,9 @@
 files on disk, so that unchanged files are never read twice.
 
 - ``stats``: a file's absolute path plus (inode, size, mtime_ns) -> the digest of its bytes.
-- ``sources``: per folder (or file) added in this workspace, the version last added from it and
-  every file's (digest, size, inode, mtime_ns) at that moment: git's index, one per source.
+- ``sources`` and ``source_files``: per folder (or file) added in this workspace, the version
+  last added from it and every file's digest, size, inode and mtime_ns at that moment, and
+  where its bytes are stored: git's index, one per source.
   ``yard data status`` compares a fresh scan with it and opens nothing else: neither the
   metadata store nor the manifest.
 
@@ -118,12 +119,13 @@ class LocalCache:
                 conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
-                if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                if _layout(conn) != SCHEMA_VERSION:
                     with immediate(conn):
-                        for table, columns in _TABLES.items():
-                            conn.execute(f"DROP TABLE IF EXISTS {table}")
-                            conn.execute(f"CREATE TABLE {table} {columns}")
-                        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                        if _layout(conn) != SCHEMA_VERSION:  # not rebuilt by another process
+                            for table, columns in _TABLES.items():
+                                conn.execute(f"DROP TABLE IF EXISTS {table}")
+                                conn.execute(f"CREATE TABLE {table} {columns}")
+                            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             except sqlite3.Error as exc:
                 raise self._broken("open", exc) from exc
             self._conn = conn
@@ -275,6 +277,10 @@ class LocalCache:
             f"cannot {what} the local cache {self.path}: {exc}; delete it (it is only a cache) "
             "and retry"
         )
+
+
+def _layout(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
 def snapshot_files(

@@ -82,18 +82,18 @@ def compare(
             suspects.append((f, row))
     on_disk = {f.path for f in files}
     removed = tuple(p for p in recorded if p not in on_disk)
-    refreshed: dict[str, Recorded] | None = None
+    learnt: dict[str, Recorded] = {}
     files_read = 0
     if suspects:
         digests, files_read = _digests([f for f, _ in suspects], cache)
-        refreshed = dict(recorded)
         for f, row in suspects:
             digest, can_trust = digests[f.path]
             if digest != row.digest:
                 modified.append(f.path)
             elif can_trust:  # same bytes, touched: remember the new stat
-                refreshed[f.path] = row._replace(ino=f.ino, mtime_ns=f.mtime_ns)
+                learnt[f.path] = row._replace(ino=f.ino, mtime_ns=f.mtime_ns)
         modified.sort()
+    refreshed = {**recorded, **learnt} if learnt else None
     unchanged = len(files) - len(added) - len(modified)
     status = DataStatus(
         version, tuple(added), tuple(sorted(removed)), tuple(modified), unchanged, files_read
