@@ -64,6 +64,7 @@ def _train(kind: str, x, y):  # type: ignore[no-untyped-def]
 def worker(action: str, kind: str, folder: str, n: int) -> dict:
     os.chdir(folder)
     import modelyard as yard
+    from modelyard.models import client as models_client
 
     if action == "log":
         yard.init_workspace(Path(folder))
@@ -81,7 +82,7 @@ def worker(action: str, kind: str, folder: str, n: int) -> dict:
 
         if kind == "xgb":
             import xgboost  # noqa: F401
-        yard.models.client()  # opening the workspace is not part of loading a model
+        models_client()  # opening the workspace is not part of loading a model
         row = x.head(1)
         started = time.perf_counter()
         model = yard.load_model(f"models:/{NAME}@champion")
@@ -92,7 +93,7 @@ def worker(action: str, kind: str, folder: str, n: int) -> dict:
         model.predict(row)
         warm = time.perf_counter() - started
         return {"load_predict_s": first, "warm_load_predict_s": warm}
-    client = yard.models.client()
+    client = models_client()
     version = client.get_version(f"{NAME}/1")
     source = version.source
     started = time.perf_counter()

@@ -247,7 +247,23 @@ def open_blob_package(blobs: BlobStore, package_digest: str, label: str) -> Pack
             f"{DESCRIPTOR} of model package {label} does not match its digest; it was "
             "modified after the model was saved, so it is not loaded"
         ) from exc
-    return PackageFiles(Descriptor.from_yaml(payload, label), label, payload, blobs=blobs)
+    return PackageFiles(_parsed(package_digest, payload, label), label, payload, blobs=blobs)
+
+
+_PARSED_MAX = 256
+_parsed_descriptors: dict[str, Descriptor] = {}
+
+
+def _parsed(package_digest: str, payload: bytes, label: str) -> Descriptor:
+    """The descriptor of a stored package, parsed once per process: the same digest is the
+    same verified bytes (registering 200 versions of one package parses it once)."""
+    found = _parsed_descriptors.get(package_digest)
+    if found is None:
+        found = Descriptor.from_yaml(payload, label)
+        if len(_parsed_descriptors) >= _PARSED_MAX:
+            _parsed_descriptors.pop(next(iter(_parsed_descriptors)))
+        _parsed_descriptors[package_digest] = found
+    return found
 
 
 def open_folder_package(folder: Path) -> PackageFiles:

@@ -55,6 +55,12 @@ _RUN_BY_ID = (
     .join(ExperimentRow, ExperimentRow.id == RunRow.experiment_id)
     .where(RunRow.id == bindparam("run_id"))
 )
+_ARTIFACTS_BY_RUN_ID = (
+    select(ArtifactRow.path, ArtifactRow.digest, ArtifactRow.size)
+    .join(RunRow, RunRow.pk == ArtifactRow.run_pk)
+    .where(RunRow.id == bindparam("run_id"))
+    .order_by(ArtifactRow.path)
+)
 
 
 def _upsert(conn: Connection, table):  # type: ignore[no-untyped-def]
@@ -294,12 +300,9 @@ class SqlRunStore:
 
     def artifacts(self, run_id: str) -> list[Artifact]:
         with self._db.read() as conn:
-            pk = self._row(conn, run_id).pk
-            rows = conn.execute(
-                select(ArtifactRow.path, ArtifactRow.digest, ArtifactRow.size)
-                .where(ArtifactRow.run_pk == pk)
-                .order_by(ArtifactRow.path)
-            ).all()
+            rows = conn.execute(_ARTIFACTS_BY_RUN_ID, {"run_id": run_id}).all()
+            if not rows:
+                self._row(conn, run_id)  # an unknown run is an error, not an empty list
         return [Artifact(*r) for r in rows]
 
     # -- reading ------------------------------------------------------------------------------
