@@ -157,6 +157,14 @@ BENCHES = {
 }
 
 
+def setup(workdir: Path) -> None:
+    """Create the store and the experiment, like the MLflow worker's ``setup`` (untimed)."""
+    from modelyard.tracking import client
+
+    yard.init_workspace(workdir)
+    client().store.experiments.create(c.EXPERIMENT)
+
+
 def main() -> None:
     args = c.parse_args()
     workdir = Path(args.workdir).resolve()
@@ -166,7 +174,7 @@ def main() -> None:
     tool = "sqlite3" if args.bench == "sqlite_ceiling" else "modelyard"
     version = sqlite3.sqlite_version if tool == "sqlite3" else yard.__version__
     if tool == "modelyard":
-        yard.init_workspace(workdir)
+        setup(workdir)
     result = BENCHES[args.bench](args.n)
     result.update(tool=tool, version=version, bench=args.bench)
     c.report(result)

@@ -8,15 +8,16 @@ stored as one deduplicated blob, so starting a run costs a cache lookup.
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
 
 MAX_DIFF_BYTES = 2_000_000
+_NORMALISE = re.compile(r"[-_.]+")  # PEP 503 names: scikit_learn -> scikit-learn
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +42,21 @@ class Environment:
 
 @functools.cache
 def installed_packages() -> dict[str, str]:
-    """name -> version of every distribution importable in this interpreter."""
+    """name -> version of every distribution on ``sys.path`` (the first one wins, as for
+    imports), read from the names of their metadata folders (``name-version.dist-info``,
+    ``name-version[-pyX.Y].egg-info``). No file is opened: reading every METADATA file through
+    importlib.metadata took ~60 ms for 140 packages, a tenth of creating 300 runs."""
     packages: dict[str, str] = {}
-    for dist in importlib.metadata.distributions():
-        name = dist.metadata["Name"]
-        if name:
-            packages[name.lower()] = dist.version
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:  # a zip file, or a folder that does not exist
+            continue
+        for folder in names:
+            stem, dot, suffix = folder.rpartition(".")
+            name, dash, version = stem.partition("-")
+            if dot and dash and suffix in ("dist-info", "egg-info"):
+                packages.setdefault(_NORMALISE.sub("-", name).lower(), version.split("-")[0])
     return dict(sorted(packages.items()))
 
 
