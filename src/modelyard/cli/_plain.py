@@ -44,6 +44,11 @@ def size(n: int) -> str:
     return f"{n:.1f} TiB"
 
 
+def files(n: int) -> str:
+    """``1 file``, ``10,000 files``."""
+    return f"{n:,} file" if n == 1 else f"{n:,} files"
+
+
 def add_lines(source: str, result: Any) -> Iterator[str]:
     """What ``yard data add`` prints for an ``AddResult``."""
     v = result.version
@@ -55,8 +60,8 @@ def add_lines(source: str, result: Any) -> Iterator[str]:
         return
     rows = f", {v.rows:,} rows" if v.rows is not None else ""
     yield (
-        f"added {v.dataset}@{v.number} ({v.short_digest}): {v.file_count:,} files, "
-        f"{size(v.total_size)}{rows}; read {result.files_read:,} files in {result.seconds:.2f}s"
+        f"added {v.dataset}@{v.number} ({v.short_digest}): {files(v.file_count)}, "
+        f"{size(v.total_size)}{rows}; read {files(result.files_read)} in {result.seconds:.2f}s"
     )
 
 
@@ -75,7 +80,7 @@ def status_lines(source: str, status: Any) -> Iterator[str]:
     """What ``yard data status`` prints for a ``DataStatus``."""
     label = f"{status.version.dataset}@{status.version.number}"
     if status.clean:
-        yield f"{source}: unchanged since {label} ({status.unchanged:,} files)"
+        yield f"{source}: unchanged since {label} ({files(status.unchanged)})"
         return
     yield (
         f"{source} vs {label}: {len(status.added)} added, {len(status.removed)} removed, "
