@@ -159,20 +159,13 @@ class SqlModelRegistryStore:
         checked = _checked_tags(tags)
         with self._db.write() as conn:
             model = self._model(conn, name, lock=True)
-            before = _tag_map(conn, RegisteredModelTagRow, RegisteredModelTagRow.model_id, model.id)
-            for key, value in checked.items():
-                _upsert(
-                    conn,
-                    RegisteredModelTagRow,
-                    {"model_id": model.id, "key": key, "value": value},
-                    ("model_id", "key"),
-                )
+            before = _set_tags(conn, RegisteredModelTagRow, "model_id", model.id, checked)
             self._touch_model(conn, model.id)
             self._db.audit(
                 conn,
                 "model.tags.set",
                 f"models:/{name}",
-                {"before": {k: before.get(k) for k in checked}, "after": checked},
+                {"before": before, "after": checked},
             )
             return self._registered(conn, self._model(conn, name))
 
@@ -355,20 +348,13 @@ class SqlModelRegistryStore:
         with self._db.write() as conn:
             model = self._model(conn, name, lock=True)
             row = self._version_row(conn, model.id, name, number)
-            before = _tag_map(conn, ModelVersionTagRow, ModelVersionTagRow.version_pk, row.pk)
-            for key, value in checked.items():
-                _upsert(
-                    conn,
-                    ModelVersionTagRow,
-                    {"version_pk": row.pk, "key": key, "value": value},
-                    ("version_pk", "key"),
-                )
+            before = _set_tags(conn, ModelVersionTagRow, "version_pk", row.pk, checked)
             self._touch_version(conn, row.pk)
             self._db.audit(
                 conn,
                 "model.version.tags.set",
                 model_version_uri(name, number),
-                {"before": {k: before.get(k) for k in checked}, "after": checked},
+                {"before": before, "after": checked},
             )
             return self._version(conn, name, self._version_row(conn, model.id, name, number))
 
@@ -660,6 +646,16 @@ def _checked_tags(tags: Mapping[str, Any]) -> dict[str, str]:
 def _tag_map(conn: Connection, table, column, owner: int) -> dict[str, str]:  # type: ignore[no-untyped-def]
     rows = conn.execute(select(table.key, table.value).where(column == owner)).all()
     return {r.key: r.value for r in rows}
+
+
+def _set_tags(  # type: ignore[no-untyped-def]
+    conn: Connection, table, owner: str, owner_id: int, tags: Mapping[str, str]
+) -> dict[str, str | None]:
+    """Upsert ``tags`` of one model or version; what those keys held before (None: unset)."""
+    before = _tag_map(conn, table, getattr(table, owner), owner_id)
+    for key, value in tags.items():
+        _upsert(conn, table, {owner: owner_id, "key": key, "value": value}, (owner, "key"))
+    return {key: before.get(key) for key in tags}
 
 
 def _group(rows: Iterable[Any], attribute: str) -> dict[Any, list[Any]]:
