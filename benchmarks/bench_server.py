@@ -24,15 +24,15 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
+
+from _net import free_port, wait_ready  # the script's folder is on sys.path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -133,24 +133,6 @@ def client_yard(work: str, n: int, url: str) -> dict[str, Any]:
 
 
 # -- harness (modelyard venv) ------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_ready(url: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not become ready")
 
 
 def create_database(admin_url: str, name: str) -> str:

@@ -26,15 +26,15 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
+
+from _net import free_port, wait_ready  # the script's folder is on sys.path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -131,25 +131,6 @@ def run_load(url: str, body: bytes, concurrency: int, seconds: float) -> dict[st
 # -- servers --------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(url: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer in {timeout} s")
-
-
 def _rss_mb(pid: int) -> float:
     """Resident memory of a process and all its descendants."""
     total = 0
@@ -193,7 +174,7 @@ def bench_server(
         start_new_session=True,
     )  # fmt: skip
     try:
-        _wait(ready)
+        wait_ready(ready)
         _load_process(predict_url, body, 4, 1.0)  # warm up every worker
         result: dict[str, Any] = {}
         for concurrency in CONCURRENCY:
@@ -288,7 +269,7 @@ def main() -> None:
         results: dict[str, Any] = {"floors": floors}
         yard_body = json.dumps({"records": [row]}).encode()
         mlflow_body = json.dumps({"dataframe_records": [row]}).encode()
-        port = _free_port()
+        port = free_port()
         results["mlflow"] = bench_server(
             "mlflow (2 workers)",
             [str(MLFLOW_BIN / "mlflow"), "models", "serve", "-m", mlflow_uri, "-p", str(port),
@@ -299,7 +280,7 @@ def main() -> None:
              "PATH": f"{MLFLOW_BIN}:{env.get('PATH', '')}"},
         )  # fmt: skip
         for name, extra in YARD_VARIANTS.items():
-            port = _free_port()
+            port = free_port()
             workers = extra[extra.index("--workers") + 1] if "--workers" in extra else "1"
             results[name] = bench_server(
                 f"{name} ({workers} worker{'s' if workers != '1' else ''})",
