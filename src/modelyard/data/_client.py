@@ -26,7 +26,7 @@ from modelyard.data._ingest import IngestStats, changed, ingest
 from modelyard.data._manifest import Entry, Manifest
 from modelyard.data._profile import profile_file, profile_table, read_table, tabular_format
 from modelyard.data._scan import FileStat, scan
-from modelyard.data._status import DataStatus, compare, status_from_index
+from modelyard.data._status import DataStatus, compare, indexed_status
 from modelyard.domain.datasets import (
     Dataset,
     DatasetKind,
@@ -278,32 +278,32 @@ class DataClient:
     ) -> DataStatus:
         """What changed on disk since ``ref`` (default: the version last added from here)."""
         store = self.workspace.settings.uri
-        if ref is None:
-            quick = status_from_index(self.cache_dir, store, source)
-            if quick is not None:
-                return quick
         path = Path(source)
         files, _ = scan(path)
         source_key = os.path.realpath(path)
-        if ref is not None:
-            version = self.resolve(ref)
-        else:
-            found = self.store.datasets.find_by_source(source_key)
-            if found is None:
-                raise DatasetNotFound(
-                    f"no dataset version was added from {source_key}; pass the dataset name "
-                    "(yard data status <path> --name <dataset>)"
-                )
-            version = found
-        entries = self.manifest(version).entries
-        if version.kind is DatasetKind.FILE and len(files) == 1 and len(entries) == 1:
-            entries = (Entry(files[0].path, entries[0].digest, entries[0].size),)  # renamed
-        recorded = {e.path: Recorded(e.digest, e.size, 0, 0, e.pack, e.offset) for e in entries}
         with LocalCache(self.cache_dir) as cache:
+            if ref is None:
+                indexed = indexed_status(cache, store, source_key, files)
+                if indexed is not None:
+                    return indexed
+            version = self.resolve(ref) if ref is not None else self._added_from(source_key)
+            entries = self.manifest(version).entries
+            if version.kind is DatasetKind.FILE and len(files) == 1 and len(entries) == 1:
+                entries = (Entry(files[0].path, entries[0].digest, entries[0].size),)  # renamed
+            recorded = {e.path: Recorded(e.digest, e.size, 0, 0, e.pack, e.offset) for e in entries}
             result, refreshed = compare(files, version, recorded, cache)
             if ref is None and refreshed is not None:  # the next status needs no store
                 cache.save_source(SourceSnapshot(source_key, store, version, refreshed))
         return result
+
+    def _added_from(self, source_key: str) -> DatasetVersion:
+        found = self.store.datasets.find_by_source(source_key)
+        if found is None:
+            raise DatasetNotFound(
+                f"no dataset version was added from {source_key}; pass the dataset name "
+                "(yard data status <path> --name <dataset>)"
+            )
+        return found
 
     # -- remotes ------------------------------------------------------------------------------
 

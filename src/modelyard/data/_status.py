@@ -40,22 +40,29 @@ def status_from_index(
     """Status of ``source`` against the version last added from it into ``store`` on this
     machine, from the local cache alone; None when this workspace never added it."""
     files, _ = scan(Path(source))
-    key = os.path.realpath(source)
     with LocalCache(cache_folder) as cache:
-        head = cache.source_version(key, store)
-        if head is None:
-            return None
-        version, signature = head
-        if signature is not None and signature == stat_signature(
-            (f.path, f.ino, f.size, f.mtime_ns) for f in files
-        ):
-            return DataStatus(version, (), (), (), len(files), 0)  # nothing touched: no rows read
-        snapshot = cache.source(key, store)
-        if snapshot is None:
-            return None
-        result, refreshed = compare(files, snapshot.version, snapshot.files, cache)
-        if refreshed:
-            cache.save_source(SourceSnapshot(key, store, snapshot.version, refreshed), snapshot)
+        return indexed_status(cache, store, os.path.realpath(source), files)
+
+
+def indexed_status(
+    cache: LocalCache, store: str, source: str, files: list[FileStat]
+) -> DataStatus | None:
+    """Status of the scanned ``files`` of ``source`` against the index in ``cache``; None
+    when the index has no snapshot of ``source``."""
+    head = cache.source_version(source, store)
+    if head is None:
+        return None
+    version, signature = head
+    if signature is not None and signature == stat_signature(
+        (f.path, f.ino, f.size, f.mtime_ns) for f in files
+    ):
+        return DataStatus(version, (), (), (), len(files), 0)  # nothing touched: no rows read
+    snapshot = cache.source(source, store)
+    if snapshot is None:
+        return None
+    result, refreshed = compare(files, snapshot.version, snapshot.files, cache)
+    if refreshed:
+        cache.save_source(SourceSnapshot(source, store, snapshot.version, refreshed), snapshot)
     return result
 
 
