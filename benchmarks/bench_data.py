@@ -38,7 +38,7 @@ CHUNK = 1 << 20
 
 def run(cmd: list[str], cwd: Path) -> tuple[float, int]:
     """Wall seconds and peak RSS (MiB) of one command; fails loudly on a non-zero exit."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("YARD_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("YARD_", "PYTHONDONTWRITE"))}
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)

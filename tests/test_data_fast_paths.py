@@ -70,6 +70,21 @@ def test_quick_and_full_commands_print_the_same(
     assert json.loads(out)["version"]["number"] == 2
 
 
+def test_an_unchanged_folder_gets_the_same_answer_from_the_fingerprint(
+    workspace_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = make_folder(workspace_dir / "images")
+    assert cli(capsys, "data", "add", str(folder), "--name", "scans")[0] == 0
+    quick = cli(capsys, "data", "status", str(folder))
+    assert quick == (0, f"{folder}: unchanged since scans@1 (30 files)\n", "")
+    assert quick == cli(capsys, "--debug", "data", "status", str(folder))
+    touched = folder / "part2" / "f002.bin"
+    touched.write_bytes(touched.read_bytes())  # same bytes, new mtime: the signature differs
+    age(touched)
+    assert cli(capsys, "data", "status", str(folder)) == quick  # read once, then learnt
+    assert cli(capsys, "data", "status", str(folder)) == quick
+
+
 def test_quick_add_reports_errors_in_one_line(
     workspace_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -97,6 +112,16 @@ def test_status_and_add_load_neither_the_sql_store_nor_the_cli_framework(
 
     assert run("data", "add", str(folder), "--name", "scans") == "0 []"
     assert run("data", "status", str(folder)) == "0 []"
+    lean = (
+        "import sys; from modelyard.cli import main; code = main(sys.argv[1:]); "
+        "heavy = ('typing', 'pathlib', 'dataclasses', 'json', 'modelyard.workspace', "
+        "'modelyard.domain.datasets', 'modelyard.data._cache'); "
+        "print(code, [m for m in heavy if m in sys.modules], file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", lean, "data", "status", str(folder)], capture_output=True, text=True
+    )
+    assert done.stderr.strip() == "0 []"  # unchanged: the walk and one row of the cache only
     assert "sqlalchemy" in run("data", "list")  # everything else opens the store
 
 

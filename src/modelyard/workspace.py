@@ -25,15 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from modelyard._paths import DB_NAME, DIRNAME, default_uri
+from modelyard._paths import find_root as _find_root
 from modelyard.errors import AlreadyExists, StoreNotFound
 from modelyard.store.urls import is_rest_url
 
 if TYPE_CHECKING:
     from modelyard.blobs import BlobStore
     from modelyard.store.base import MetadataStore
-
-DIRNAME = ".yard"
-DB_NAME = "yard.db"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +84,8 @@ class Workspace:
 
 def find_root(start: Path | None = None) -> Path | None:
     """The nearest folder at or above ``start`` that holds a ``.yard/``."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / DIRNAME).is_dir():
-            return folder / DIRNAME
-    return None
+    found = _find_root(str(start or Path.cwd()))
+    return None if found is None else Path(found)
 
 
 def resolve(env: Mapping[str, str] | None = None, start: Path | None = None) -> Settings:
@@ -114,7 +110,7 @@ def resolve(env: Mapping[str, str] | None = None, start: Path | None = None) -> 
             f"no {DIRNAME}/ folder in {Path.cwd()} or any parent; run `yard init` to create "
             "one here, or set YARD_URI"
         )
-    return Settings(f"sqlite:///{root / DB_NAME}", blobs or str(root / "blobs"), actor, root)
+    return Settings(default_uri(root), blobs or str(root / "blobs"), actor, root)
 
 
 def open_workspace(settings: Settings | None = None, *, lazy: bool = False) -> Workspace:

@@ -6,9 +6,12 @@ Errors are one line on stderr and a non-zero exit; ``--debug`` shows the traceba
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from modelyard.errors import InvalidInput, YardError
+
+TYPE_CHECKING = False  # typing costs ~10 ms to import; type checkers read this as True
+if TYPE_CHECKING:
+    from typing import Any
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2

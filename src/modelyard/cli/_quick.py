@@ -8,6 +8,10 @@ with the data package alone:
     yard data status PATH [--json]
     yard data add PATH --name NAME [--message TEXT] [--json]     (stderr not a terminal)
 
+``yard data status`` on a folder that has not changed since it was added (the common case)
+is answered from the walk and one row of the local cache (``data/_fingerprint.py``), before
+even the domain classes load: ~10 ms of imports in all, against ~100 ms for the rest.
+
 Anything else (another option, ``--help``, ``--debug``, a terminal that gets a progress bar, a
 folder this workspace never added for status) returns None and the full command runs. The
 output is the same either way; ``tests/test_data_cli.py`` runs both paths.
@@ -15,8 +19,12 @@ output is the same either way; ``tests/test_data_cli.py`` runs both paths.
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable
+
+TYPE_CHECKING = False  # typing costs ~10 ms to import; type checkers read this as True
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 Parsed = tuple[list[str], dict[str, str | bool]]
 
@@ -36,19 +44,38 @@ def _status(args: list[str]) -> int | None:
     if parsed is None or len(parsed[0]) != 1:
         return None
     (source,), options = parsed
-    from modelyard.data._cache import cache_dir
-    from modelyard.data._status import status_from_index
+    from modelyard import _paths
+    from modelyard.data._fingerprint import unchanged_since, walk
     from modelyard.errors import YardError
-    from modelyard.workspace import resolve
 
+    root = _paths.find_root(os.getcwd())
+    if root is None:
+        return None  # the full command finds the store from YARD_URI or says to run yard init
+    store = os.environ.get("YARD_URI") or _paths.default_uri(root)
+    cache = _paths.cache_folder(root)
     try:
-        settings = resolve()
-        status = status_from_index(cache_dir(settings.root), settings.uri, source)
+        walked, _ = walk(source)
     except YardError:
         return None  # the full command reports it in its usual words
+    if not options.get("json"):
+        clean = unchanged_since(cache, store, os.path.realpath(source), walked)
+        if clean is not None:  # the common case, answered from one row of the cache
+            from modelyard.cli._lines import unchanged_line
+
+            dataset, number = clean
+            sys.stdout.write(unchanged_line(source, f"{dataset}@{number}", len(walked)) + "\n")
+            return 0
+    from pathlib import Path
+
+    from modelyard.data._status import status_from_index
+
+    try:
+        status = status_from_index(Path(cache), store, source, walked)
+    except YardError:
+        return None
     if status is None:
         return None
-    from modelyard.cli._plain import status_lines
+    from modelyard.cli._lines import status_lines
 
     return _print(status, options, lambda: status_lines(source, status))
 
@@ -77,7 +104,7 @@ def _add(args: list[str]) -> int | None:
     except KeyboardInterrupt:
         sys.stderr.write("aborted\n")
         return 130
-    from modelyard.cli._plain import add_lines
+    from modelyard.cli._lines import add_lines
 
     return _print(result, options, lambda: add_lines(source, result))
 

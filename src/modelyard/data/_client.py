@@ -115,7 +115,7 @@ class DataClient:
             previous = versions.latest(name)
             snapshot = cache.source(source_key, store)
             entries, stats, untrusted = self._store_files(
-                files, source_key, previous, cache, snapshot, progress
+                files, source_key, previous, cache, snapshot, progress, not record_source
             )
             manifest = Manifest(DatasetKind.FILE if single else DatasetKind.FOLDER, tuple(entries))
             content = manifest.content_digest
@@ -144,7 +144,7 @@ class DataClient:
                 version, created = added.version, added.created
             if record_source:
                 rows = snapshot_files(files, entries, untrusted)
-                cache.save_source(SourceSnapshot(source_key, store, version, rows), snapshot)
+                cache.save_source(SourceSnapshot(source_key, store, version, rows))
         return self._result(version, created, files, stats, started)
 
     def _store_files(
@@ -155,9 +155,11 @@ class DataClient:
         cache: LocalCache,
         snapshot: SourceSnapshot | None,
         progress: Progress | None,
+        remember_stats: bool,
     ) -> tuple[list[Entry], IngestStats, set[str]]:
         """Store the bytes the blob store lacks; the entries, what was read, and the paths
-        whose stat cannot be trusted later (modified too close to their read)."""
+        whose stat cannot be trusted later (modified too close to their read). The stat cache
+        learns what was read when ``remember_stats`` (else the source's snapshot keeps it)."""
         reused: dict[str, Entry] = {}
         if snapshot is None:
             cached, known = cache.stats(source_key), self._known_locations(previous)
@@ -177,7 +179,8 @@ class DataClient:
         entries, stats, updates = ingest(
             rest, self.blobs, cached, known, progress=advance if progress else None
         )
-        cache.save_stats(updates)
+        if remember_stats:
+            cache.save_stats(updates)
         if reused:
             reused.update((e.path, e) for e in entries)
             entries = [reused[f.path] for f in files]

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modelyard.data._cache import LocalCache, Recorded, SourceSnapshot, stat_signature, trusted
-from modelyard.data._scan import FileStat, scan
+from modelyard.data._fingerprint import RawStat
+from modelyard.data._scan import FileStat, file_stats, scan
 from modelyard.domain.datasets import DatasetVersion
 
 
@@ -35,11 +36,15 @@ class DataStatus:
 
 
 def status_from_index(
-    cache_folder: Path, store: str, source: str | os.PathLike[str]
+    cache_folder: Path,
+    store: str,
+    source: str | os.PathLike[str],
+    walked: list[RawStat] | None = None,
 ) -> DataStatus | None:
-    """Status of ``source`` against the version last added from it into ``store`` on this
-    machine, from the local cache alone; None when this workspace never added it."""
-    files, _ = scan(Path(source))
+    """Status of ``source`` (``walked`` already, if given) against the version last added from
+    it into ``store`` on this machine, from the local cache alone; None when this workspace
+    never added it."""
+    files = scan(Path(source))[0] if walked is None else file_stats(walked)
     with LocalCache(cache_folder) as cache:
         return indexed_status(cache, store, os.path.realpath(source), files)
 
@@ -54,7 +59,7 @@ def indexed_status(
         return None
     version, signature = head
     if signature is not None and signature == stat_signature(
-        (f.path, f.ino, f.size, f.mtime_ns) for f in files
+        [(f.path, f.ino, f.size, f.mtime_ns) for f in files]
     ):
         return DataStatus(version, (), (), (), len(files), 0)  # nothing touched: no rows read
     snapshot = cache.source(source, store)
@@ -62,7 +67,7 @@ def indexed_status(
         return None
     result, refreshed = compare(files, snapshot.version, snapshot.files, cache)
     if refreshed:
-        cache.save_source(SourceSnapshot(source, store, snapshot.version, refreshed), snapshot)
+        cache.save_source(SourceSnapshot(source, store, snapshot.version, refreshed))
     return result
 
 
