@@ -7,7 +7,6 @@ temporary file onto it, so a crash or an error leaves either the old state or th
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -41,7 +40,7 @@ def create_temp(folder: Path, hint: str) -> tuple[int, Path]:
     """A new empty file in ``folder`` that no other writer uses; its mode follows the umask."""
     stem = hint[:80]
     for _ in range(100):
-        path = folder / f".{stem}.{secrets.token_hex(8)}.part"
+        path = folder / f".{stem}.{os.urandom(8).hex()}.part"
         try:
             return os.open(path, _TEMP_FLAGS | getattr(os, "O_BINARY", 0), 0o666), path
         except FileExistsError:
