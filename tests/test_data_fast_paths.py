@@ -20,7 +20,9 @@ import pytest
 
 from modelyard.cli import main
 from modelyard.data import DataClient
+from modelyard.data._fingerprint import walk, walk_ahead
 from modelyard.domain.uris import DatasetRef
+from modelyard.errors import InvalidValue
 from modelyard.store.direct import open_version_writer
 from modelyard.store.sql import open_sql_store
 from modelyard.workspace import open_workspace
@@ -266,3 +268,21 @@ def test_other_forms_are_left_to_the_full_command(
     make_folder(workspace_dir / "images")
     _, out, err = cli(capsys, *args)
     assert expected in out + err
+
+
+def test_a_walk_ahead_gives_what_the_walk_gives(workspace_dir: Path) -> None:
+    folder = make_folder(workspace_dir / "images")
+    assert walk_ahead(str(folder))() == walk(str(folder))
+    single = folder / "part0" / "f000.bin"
+    assert walk_ahead(str(single))() == walk(str(single))
+
+
+def test_a_walk_ahead_raises_the_walks_error(workspace_dir: Path, tmp_path: Path) -> None:
+    folder = make_folder(workspace_dir / "images")
+    (folder / "escape").symlink_to(tmp_path)
+    with pytest.raises(InvalidValue) as direct:
+        walk(str(folder))
+    with pytest.raises(InvalidValue) as ahead:
+        walk_ahead(str(folder))()
+    assert str(ahead.value) == str(direct.value) and "outside" in str(ahead.value)
+    assert ahead.value.field == "source"

@@ -86,8 +86,14 @@ def _add(args: list[str]) -> int | None:
         return None
     (source,), options = parsed
     from modelyard.cli import report_error
-    from modelyard.data._client import DataClient
+    from modelyard.data._fingerprint import walk_ahead
     from modelyard.errors import YardError
+
+    try:
+        walked = walk_ahead(source)  # on another core while the modules below load
+    except YardError as exc:
+        return report_error(exc)
+    from modelyard.data._client import DataClient
     from modelyard.workspace import open_workspace, resolve
 
     try:
@@ -95,7 +101,10 @@ def _add(args: list[str]) -> int | None:
         try:
             client = DataClient(workspace)
             result = client.add(
-                source, str(options["name"]), message=str(options.get("message", ""))
+                source,
+                str(options["name"]),
+                message=str(options.get("message", "")),
+                walked=walked(),
             )
         finally:
             workspace.close()

@@ -22,10 +22,11 @@ from modelyard.data._cache import (
     snapshot_files,
     trusted,
 )
+from modelyard.data._fingerprint import RawStat
 from modelyard.data._ingest import IngestStats, changed, ingest
 from modelyard.data._manifest import Entry, Manifest
 from modelyard.data._profile import profile_file, profile_table, read_table, tabular_format
-from modelyard.data._scan import FileStat, scan
+from modelyard.data._scan import FileStat, file_stats, scan
 from modelyard.data._status import DataStatus, compare, indexed_status
 from modelyard.domain.datasets import (
     Dataset,
@@ -99,15 +100,17 @@ class DataClient:
         progress: Progress | None = None,
         profile: TableProfile | None = None,
         record_source: bool = True,
+        walked: tuple[list[RawStat], bool] | None = None,
     ) -> AddResult:
         """Version a file or a folder as the next version of ``name``.
 
-        Content equal to the latest version records nothing (``created`` is False).
+        Content equal to the latest version records nothing (``created`` is False). ``walked``
+        is what ``walk(source)`` returned, when the caller walked it already.
         """
         started = time.perf_counter()
         check_dataset_name(name)
         path = Path(source)
-        files, single = scan(path)
+        files, single = scan(path) if walked is None else (file_stats(walked[0]), walked[1])
         source_key = os.path.realpath(path)
         versions = self._version_writer()
         store = self.workspace.settings.uri

@@ -19,9 +19,15 @@ import marshal
 import os
 import sqlite3
 import stat
+import sys
 from _blake2 import blake2b  # hashlib's blake2b; hashlib itself would load OpenSSL (~4 ms)
 
 from modelyard.errors import InvalidValue
+
+TYPE_CHECKING = False  # typing costs ~10 ms to import; type checkers read this as True
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import NoReturn
 
 CACHE_FILE = "stats.db"  # the local cache database, in the workspace's cache folder
 CACHE_LAYOUT = 5  # its schema version (PRAGMA user_version); see _cache.py
@@ -55,6 +61,54 @@ def walk(source: str) -> tuple[list[RawStat], bool]:
         )
     files.sort()  # by path: the first field, unique
     return files, False
+
+
+def walk_ahead(source: str) -> Callable[[], tuple[list[RawStat], bool]]:
+    """Start ``walk(source)`` in a forked child and return the call that collects its result
+    (or raises its error). The walk is ~50 ms of system calls for 10,000 files; a command that
+    has ~90 ms of modules to load meanwhile gets it for ~8 ms on a second core. Walks inline
+    instead where fork is missing, would gain nothing (one core) or is unsafe (threads)."""
+    threading = sys.modules.get("threading")
+    busy = threading is not None and threading.active_count() > 1
+    if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2 or busy:
+        walked = walk(source)  # errors are raised here, as from walk
+        return lambda: walked
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe, then exits
+        os.close(read_end)
+        _report_walk(source, write_end)
+    os.close(write_end)
+
+    def collect() -> tuple[list[RawStat], bool]:
+        with os.fdopen(read_end, "rb") as pipe:
+            data = pipe.read()
+        os.waitpid(child, 0)
+        try:
+            outcome, value = marshal.loads(data)
+        except (EOFError, ValueError, TypeError):
+            return walk(source)  # the child died before reporting: walk here
+        if outcome == "error":
+            raise InvalidValue(value, field="source")
+        files, single = value
+        return files, single
+
+    return collect
+
+
+def _report_walk(source: str, pipe: int) -> NoReturn:
+    """In the forked child: walk, send the outcome through ``pipe``, exit without cleanup."""
+    code = 0
+    try:
+        try:
+            outcome: tuple[str, object] = ("walked", walk(source))
+        except InvalidValue as exc:
+            outcome = ("error", str(exc))
+        with os.fdopen(pipe, "wb") as out:
+            out.write(marshal.dumps(outcome))
+    except BaseException:  # anything at all: the parent walks again on a silent pipe
+        code = 1
+    os._exit(code)
 
 
 def stat_signature(stats: list[tuple[str, int, int, int]]) -> str:

@@ -61,14 +61,15 @@ class Manifest:
         """Format 2: each file is ``[path, digest, size]``, plus ``pack, offset`` for a file
         inside a pack, where ``pack`` indexes the ``packs`` list. Half the bytes of format 1
         (an object per file, the pack digest repeated) and half the time to write or read."""
-        packs: dict[str, int] = {}
+        names = list(dict.fromkeys(e.pack for e in self.entries if e.pack is not None))
+        packs = {pack: i for i, pack in enumerate(names)}
         files = [
             [e.path, e.digest, e.size]
             if e.pack is None
-            else [e.path, e.digest, e.size, packs.setdefault(e.pack, len(packs)), e.offset]
+            else [e.path, e.digest, e.size, packs[e.pack], e.offset]
             for e in self.entries
         ]
-        body = {"format": FORMAT, "kind": self.kind.value, "packs": list(packs), "files": files}
+        body = {"format": FORMAT, "kind": self.kind.value, "packs": names, "files": files}
         return json.dumps(body, separators=(",", ":")).encode()
 
     @classmethod
