@@ -14,7 +14,8 @@ import pytest
 
 from modelyard.blobs import hash_file
 from modelyard.data import DataClient
-from modelyard.errors import SourceChanged
+from modelyard.data._fingerprint import walk
+from modelyard.errors import InvalidValue, SourceChanged
 from modelyard.workspace import open_workspace
 
 ADD_SCRIPT = (
@@ -82,3 +83,33 @@ def test_a_file_growing_during_the_add_fails_cleanly(workspace_dir: Path) -> Non
         stop.set()
         writer.join()
     assert data.list() == []
+
+
+@pytest.mark.parametrize("change", ["resized", "rewritten", "replaced", "removed"])
+def test_a_small_file_changed_after_the_walk_fails_the_add(
+    workspace_dir: Path, change: str
+) -> None:
+    folder = workspace_dir / "small"
+    folder.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (folder / name).write_bytes(name.encode() * 100)
+    walked = walk(str(folder))  # what the add believes is on disk
+    target = folder / "a.txt"
+    mtime = target.stat().st_mtime_ns
+    if change == "resized":
+        target.write_bytes(b"longer" * 100)
+    elif change == "rewritten":  # same size: only the mtime tells
+        target.write_bytes(b"A" * 500)
+        os.utime(target, ns=(mtime, mtime + 1_000_000_000))
+    elif change == "replaced":  # same size and mtime, another inode
+        (folder / "new").write_bytes(b"Z" * 500)
+        os.utime(folder / "new", ns=(mtime, mtime))
+        os.replace(folder / "new", target)
+    else:
+        target.unlink()
+    data = DataClient(open_workspace())
+    error = SourceChanged if change != "removed" else InvalidValue
+    with pytest.raises(error, match=r"a\.txt"):
+        data.add(folder, "small", walked=walked)
+    assert data.list() == []
+    assert data.add(folder, "small").created  # walked again: the add goes through
