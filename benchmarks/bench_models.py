@@ -134,7 +134,11 @@ def call(tool: str, action: str, kind: str, folder: Path, n: int) -> dict:
             str(folder),
             str(n),
         ]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("YARD_", "MLFLOW_"))}
+    env = {  # without PYTHONDONTWRITEBYTECODE (set in this sandbox): users have bytecode
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("YARD_", "MLFLOW_", "PYTHONDONTWRITE"))
+    }
     env["MLFLOW_DISABLE_TELEMETRY"] = "true"
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=folder, check=False)
     for line in done.stdout.splitlines():
