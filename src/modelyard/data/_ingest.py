@@ -296,7 +296,10 @@ def changed(path: str) -> SourceChanged:
     )
 
 
-def _unreadable(f: FileStat, exc: OSError) -> InvalidValue:
+def _unreadable(f: FileStat, exc: OSError) -> InvalidValue | SourceChanged:
+    """The error for a file the walk saw but that cannot be read: gone since is a change."""
+    if isinstance(exc, FileNotFoundError):
+        return changed(f.absolute)
     return InvalidValue(
         f"cannot read {f.absolute}: {exc.strerror or exc}; fix its permissions or remove it "
         "from the folder",
