@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from modelyard.cli._lines import MAX_FILES_SHOWN, add_lines, file_changes, status_lines
-from modelyard.cli._render import console, errors, number, print_json, size, table, when
+from modelyard.cli._lines import MAX_FILES_SHOWN, add_lines, file_changes, size, status_lines
+from modelyard.cli._render import console, errors, number, print_json, table, when
 from modelyard.cli._workspace import workspace
 from modelyard.data import DataClient, DatasetDiff, DatasetVersion, TableProfile
 

@@ -9,7 +9,6 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from modelyard.cli._lines import size  # noqa: F401 - re-exported
 from modelyard.cli._plain import print_json, to_jsonable  # noqa: F401 - re-exported
 
 console = Console(highlight=False, soft_wrap=False)

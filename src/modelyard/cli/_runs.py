@@ -6,7 +6,8 @@ import json
 
 import typer
 
-from modelyard.cli._render import console, duration, number, print_json, size, status, table, when
+from modelyard.cli._lines import size
+from modelyard.cli._render import console, duration, number, print_json, status, table, when
 from modelyard.cli._workspace import workspace
 from modelyard.domain.clock import now_ms
 from modelyard.domain.records import Run, RunStatus

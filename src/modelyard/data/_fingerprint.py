@@ -26,7 +26,7 @@ from modelyard.errors import InvalidValue
 
 TYPE_CHECKING = False  # typing costs ~10 ms to import; type checkers read this as True
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from typing import NoReturn
 
 CACHE_FILE = "stats.db"  # the local cache database, in the workspace's cache folder
@@ -120,8 +120,8 @@ def stat_signature(stats: list[tuple[str, int, int, int]]) -> str:
     return blake2b(marshal.dumps(sorted(stats), 2), digest_size=20).hexdigest()
 
 
-def walk_signature(files: list[RawStat]) -> str:
-    """``stat_signature`` of walked files."""
+def walk_signature(files: Sequence[RawStat]) -> str:
+    """``stat_signature`` of walked files (``RawStat`` rows, or ``FileStat``: the same fields)."""
     return stat_signature([(path, ino, size, mtime) for path, _, size, ino, mtime in files])
 
 

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelyard.data._cache import LocalCache, Recorded, SourceSnapshot, stat_signature, trusted
-from modelyard.data._fingerprint import RawStat
+from modelyard.data._cache import LocalCache, Recorded, SourceSnapshot, trusted
+from modelyard.data._fingerprint import RawStat, walk_signature
 from modelyard.data._scan import FileStat, file_stats, scan
 from modelyard.domain.datasets import DatasetVersion
 
@@ -58,9 +58,7 @@ def indexed_status(
     if head is None:
         return None
     version, signature = head
-    if signature is not None and signature == stat_signature(
-        [(f.path, f.ino, f.size, f.mtime_ns) for f in files]
-    ):
+    if signature is not None and signature == walk_signature(files):
         return DataStatus(version, (), (), (), len(files), 0)  # nothing touched: no rows read
     snapshot = cache.source(source, store)
     if snapshot is None:
